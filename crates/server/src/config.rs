@@ -1,0 +1,206 @@
+//! Configuration: environment variables with Rocket.Chat's names, optionally preceded by a
+//! TOML file with the same keys. The environment wins over the file.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid TOML: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("{key}: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+/// Every key, with what it does; `ferrochat --help` prints this table.
+pub const KEYS: &[(&str, &str)] = &[
+    ("PORT", "TCP port to listen on (default 3000)"),
+    ("BIND_IP", "address to listen on (default 127.0.0.1)"),
+    ("ROOT_URL", "public URL of the server (default http://localhost:<PORT>)"),
+    ("DATA_DIR", "directory for the embedded database and files (default ./data)"),
+    ("DATABASE_URL", "sqlite://<path> or postgres://...; default sqlite://<DATA_DIR>/ferrochat.db"),
+    ("DATABASE_MAX_CONNECTIONS", "connections per pool (default 10)"),
+    ("REDIS_URL", "redis://... for cluster mode (used by realtime fan-out)"),
+    ("ADMIN_USERNAME", "create this administrator on first start"),
+    ("ADMIN_PASS", "password of that administrator"),
+    ("ADMIN_EMAIL", "email of that administrator"),
+    ("ADMIN_NAME", "display name of that administrator (default: the username)"),
+    ("TEST_MODE", "true: Rocket.Chat's test mode (fixed admin rocketchat.internal.admin.test, no REST rate limits)"),
+    ("INSTANCE_ID", "this node's id in X-Instance-ID (default: random per start)"),
+    ("OVERWRITE_SETTING_<id>", "force a setting's value, as in Rocket.Chat"),
+];
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub port: u16,
+    pub bind_ip: IpAddr,
+    pub root_url: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub redis_url: Option<String>,
+    pub admin: Option<AdminSeed>,
+    pub test_mode: bool,
+    pub instance_id: Option<String>,
+    /// `OVERWRITE_SETTING_<id>` values, raw.
+    pub setting_overrides: Vec<(String, String)>,
+}
+
+#[derive(Clone)]
+pub struct AdminSeed {
+    pub username: String,
+    pub password: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+}
+
+impl std::fmt::Debug for AdminSeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminSeed")
+            .field("username", &self.username)
+            .field("password", &"***")
+            .field("email", &self.email)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Reads the optional file, then the process environment on top of it.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut values: HashMap<String, String> = HashMap::new();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+            let table: toml::Table = text.parse().map_err(|source| ConfigError::Parse {
+                path: path.to_owned(),
+                source,
+            })?;
+            for (key, value) in table {
+                let text = match value {
+                    toml::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                values.insert(key.to_ascii_uppercase(), text);
+            }
+        }
+        values.extend(std::env::vars());
+        Self::from_map(&values)
+    }
+
+    pub fn from_map(values: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let get = |key: &str| values.get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let port = match get("PORT") {
+            Some(p) => p.parse().map_err(|_| ConfigError::Invalid {
+                key: "PORT",
+                message: format!("{p:?} is not a port number"),
+            })?,
+            None => 3000,
+        };
+        let bind_ip = match get("BIND_IP") {
+            Some(ip) => ip.parse().map_err(|_| ConfigError::Invalid {
+                key: "BIND_IP",
+                message: format!("{ip:?} is not an IP address"),
+            })?,
+            None => IpAddr::from([127, 0, 0, 1]),
+        };
+        let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| {
+            format!("sqlite://{}", data_dir.join("ferrochat.db").display())
+        });
+        let root_url = get("ROOT_URL")
+            .unwrap_or_else(|| format!("http://localhost:{port}"))
+            .trim_end_matches('/')
+            .to_owned();
+        url::Url::parse(&root_url).map_err(|e| ConfigError::Invalid {
+            key: "ROOT_URL",
+            message: e.to_string(),
+        })?;
+        let database_max_connections = match get("DATABASE_MAX_CONNECTIONS") {
+            Some(n) => n.parse().map_err(|_| ConfigError::Invalid {
+                key: "DATABASE_MAX_CONNECTIONS",
+                message: format!("{n:?} is not a number"),
+            })?,
+            None => 10,
+        };
+        let test_mode = get("TEST_MODE").is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
+        let admin = match (get("ADMIN_USERNAME"), get("ADMIN_PASS")) {
+            (Some(username), Some(password)) => Some(AdminSeed {
+                username,
+                password,
+                email: get("ADMIN_EMAIL"),
+                name: get("ADMIN_NAME"),
+            }),
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(ConfigError::Invalid {
+                    key: "ADMIN_USERNAME",
+                    message: "ADMIN_USERNAME and ADMIN_PASS must be set together".into(),
+                });
+            }
+            (None, None) => None,
+        };
+        let mut setting_overrides: Vec<(String, String)> = values
+            .iter()
+            .filter_map(|(k, v)| {
+                k.strip_prefix("OVERWRITE_SETTING_")
+                    .map(|id| (id.to_owned(), v.clone()))
+            })
+            .collect();
+        setting_overrides.sort();
+        Ok(Self {
+            port,
+            bind_ip,
+            root_url,
+            data_dir,
+            database_url,
+            database_max_connections,
+            redis_url: get("REDIS_URL"),
+            admin,
+            test_mode,
+            instance_id: get("INSTANCE_ID"),
+            setting_overrides,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::from_map(&HashMap::new()).unwrap();
+        assert_eq!(c.port, 3000);
+        assert_eq!(c.bind_ip.to_string(), "127.0.0.1");
+        assert_eq!(c.database_url, "sqlite://./data/ferrochat.db");
+        assert_eq!(c.root_url, "http://localhost:3000");
+        assert!(!c.test_mode);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let err = Config::from_map(&map(&[("PORT", "x")])).unwrap_err();
+        assert!(err.to_string().starts_with("PORT"));
+        assert!(Config::from_map(&map(&[("ADMIN_USERNAME", "a")])).is_err());
+    }
+
+    #[test]
+    fn overrides_are_collected() {
+        let c = Config::from_map(&map(&[("OVERWRITE_SETTING_Site_Name", "Acme")])).unwrap();
+        assert_eq!(c.setting_overrides, vec![("Site_Name".into(), "Acme".into())]);
+    }
+}

@@ -1,0 +1,11 @@
+//! The features, written once and called by both transports (REST now, DDP later). A
+//! service function takes the state and the acting user, validates, checks permissions
+//! through `authz`, and talks to the store.
+
+pub mod auth;
+pub mod authz;
+pub mod messages;
+pub mod passwords;
+pub mod rooms;
+pub mod settings;
+pub mod users;

@@ -1,0 +1,41 @@
+//! Everything a request handler needs, shared by all of them.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use ferrochat_store::Store;
+
+use crate::config::Config;
+use crate::gateway::ratelimit::RateLimits;
+use crate::services::authz::Authz;
+use crate::services::passwords::Passwords;
+use crate::services::settings::Settings;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub config: Config,
+    pub store: Store,
+    pub settings: Settings,
+    pub authz: Authz,
+    pub passwords: Passwords,
+    pub rate_limits: RateLimits,
+    /// Sent as `X-Instance-ID`; distinguishes nodes of a cluster.
+    pub instance_id: String,
+    pub started_at: i64,
+}
+
+impl AppState {
+    pub fn new(inner: Inner) -> Self {
+        Self(Arc::new(inner))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

@@ -1,0 +1,341 @@
+//! Messages, and the room and membership counters that move with them.
+
+use ferrochat_model::{Message, UserRef};
+use sqlx::any::AnyRow;
+
+use crate::filter::{FieldKind, FieldMap, bind_all};
+use crate::rows::{get, json_text, object};
+use crate::{Filter, Page, Result, Sort, Store, StoreError, classify};
+
+const COLUMNS: &str =
+    "id, rid, msg, ts, user_id, username, user_name, updated_at, t, tmid, edited_at, edited_by, extra";
+
+/// Fields of `channels.messages?query=` and `sort=`.
+pub const FIELDS: FieldMap = &[
+    ("_id", "id", FieldKind::Text),
+    ("msg", "msg", FieldKind::Text),
+    ("ts", "ts", FieldKind::Date),
+    ("_updatedAt", "updated_at", FieldKind::Date),
+    ("u._id", "user_id", FieldKind::Text),
+    ("u.username", "username", FieldKind::Text),
+    ("t", "t", FieldKind::Text),
+    ("tmid", "tmid", FieldKind::Text),
+    ("editedAt", "edited_at", FieldKind::Date),
+];
+
+fn from_row(row: &AnyRow) -> Result<Message> {
+    let edited_by: Option<String> = get(row, "edited_by")?;
+    Ok(Message {
+        id: get(row, "id")?,
+        rid: get(row, "rid")?,
+        msg: get(row, "msg")?,
+        ts: get(row, "ts")?,
+        user: UserRef {
+            id: get(row, "user_id")?,
+            username: get(row, "username")?,
+            name: get(row, "user_name")?,
+        },
+        updated_at: get(row, "updated_at")?,
+        t: get(row, "t")?,
+        tmid: get(row, "tmid")?,
+        edited_at: get(row, "edited_at")?,
+        edited_by: edited_by
+            .map(|text| serde_json::from_str(&text))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("editedBy: {e}")))?,
+        extra: object(&get::<String>(row, "extra")?)?,
+    })
+}
+
+/// Who a new message notifies, beyond making the room unread for every other member.
+#[derive(Debug, Clone, Default)]
+pub struct Delivery {
+    /// Members mentioned by name.
+    pub mentioned_user_ids: Vec<String>,
+    /// `@all` / `@here`.
+    pub group_mention: bool,
+}
+
+/// A window of a room's history, newest first (`channels.history`, `loadHistory`).
+#[derive(Debug, Clone, Default)]
+pub struct HistoryQuery {
+    pub latest: Option<i64>,
+    pub oldest: Option<i64>,
+    pub inclusive: bool,
+    pub offset: i64,
+    pub count: i64,
+    pub show_thread_messages: bool,
+}
+
+impl Store {
+    /// Inserts a message and, in the same transaction, updates the room (`msgs`, `lm`,
+    /// `lastMessage`) and the other members' subscriptions (`unread`, `alert`, `open`,
+    /// mentions). System messages (`t` set) do not make rooms unread.
+    ///
+    /// Fails with [`StoreError::Duplicate`] when the id is already taken, including by a
+    /// message that was deleted since.
+    pub async fn insert_message(&self, message: &Message, delivery: &Delivery) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        let seen: Option<AnyRow> =
+            sqlx::query("SELECT id FROM trash WHERE collection = 'messages' AND id = $1")
+                .bind(&message.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if seen.is_some() {
+            return Err(StoreError::Duplicate("messages_pkey".into()));
+        }
+        sqlx::query(&format!(
+            "INSERT INTO messages ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        ))
+        .bind(&message.id)
+        .bind(&message.rid)
+        .bind(&message.msg)
+        .bind(message.ts)
+        .bind(&message.user.id)
+        .bind(&message.user.username)
+        .bind(message.user.name.as_deref())
+        .bind(message.updated_at)
+        .bind(message.t.as_deref())
+        .bind(message.tmid.as_deref())
+        .bind(message.edited_at)
+        .bind(message.edited_by.as_ref().map(json_text))
+        .bind(json_text(&message.extra))
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        // Thread replies that are not also shown in the room do not become its last message.
+        let shown_in_room = message.tmid.is_none()
+            || message.extra.get("tshow").and_then(|v| v.as_bool()) == Some(true);
+        if shown_in_room {
+            sqlx::query(
+                "UPDATE rooms SET msgs = msgs + 1, lm = $2, last_message = $3, updated_at = $4 WHERE id = $1",
+            )
+            .bind(&message.rid)
+            .bind(message.ts)
+            .bind(json_text(message))
+            .bind(message.updated_at)
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            sqlx::query("UPDATE rooms SET msgs = msgs + 1, updated_at = $2 WHERE id = $1")
+                .bind(&message.rid)
+                .bind(message.updated_at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if message.t.is_none() {
+            sqlx::query(
+                "UPDATE subscriptions SET unread = unread + 1, alert = $3, open = $3, updated_at = $4 \
+                 WHERE rid = $1 AND user_id <> $2",
+            )
+            .bind(&message.rid)
+            .bind(&message.user.id)
+            .bind(true)
+            .bind(message.updated_at)
+            .execute(&mut *tx)
+            .await?;
+            if delivery.group_mention {
+                sqlx::query(
+                    "UPDATE subscriptions SET group_mentions = group_mentions + 1 WHERE rid = $1 AND user_id <> $2",
+                )
+                .bind(&message.rid)
+                .bind(&message.user.id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for user_id in &delivery.mentioned_user_ids {
+                sqlx::query(
+                    "UPDATE subscriptions SET user_mentions = user_mentions + 1 WHERE rid = $1 AND user_id = $2 AND user_id <> $3",
+                )
+                .bind(&message.rid)
+                .bind(user_id)
+                .bind(&message.user.id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn message_by_id(&self, id: &str) -> Result<Option<Message>> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM messages WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// Whether a message id was ever used (present or deleted).
+    pub async fn message_id_used(&self, id: &str) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT 1 AS x FROM messages WHERE id = $1 UNION ALL \
+             SELECT 1 AS x FROM trash WHERE collection = 'messages' AND id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Rewrites an edited message (text, `editedAt`, `editedBy`, extra fields) and keeps the
+    /// room's `lastMessage` in step.
+    pub async fn update_message(&self, message: &Message) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
+        let done = sqlx::query(
+            "UPDATE messages SET msg = $2, updated_at = $3, edited_at = $4, edited_by = $5, extra = $6, t = $7 \
+             WHERE id = $1",
+        )
+        .bind(&message.id)
+        .bind(&message.msg)
+        .bind(message.updated_at)
+        .bind(message.edited_at)
+        .bind(message.edited_by.as_ref().map(json_text))
+        .bind(json_text(&message.extra))
+        .bind(message.t.as_deref())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE rooms SET last_message = $2, updated_at = $3 WHERE id = $4 AND lm = $5 \
+             AND last_message IS NOT NULL",
+        )
+        .bind(&message.id)
+        .bind(json_text(message))
+        .bind(message.updated_at)
+        .bind(&message.rid)
+        .bind(message.ts)
+        .execute(&mut *tx)
+        .await
+        .ok();
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Deletes a message into the trash and repairs the room's counters and last message.
+    pub async fn delete_message(&self, message: &Message, now: i64) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
+        let done = sqlx::query("DELETE FROM messages WHERE id = $1")
+            .bind(&message.id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO trash (id, collection, rid, user_id, deleted_at, doc) VALUES ($1, 'messages', $2, $3, $4, '{}') \
+             ON CONFLICT (collection, id) DO UPDATE SET deleted_at = excluded.deleted_at",
+        )
+        .bind(&message.id)
+        .bind(&message.rid)
+        .bind(&message.user.id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let last = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM messages WHERE rid = $1 AND (tmid IS NULL) ORDER BY ts DESC LIMIT 1"
+        ))
+        .bind(&message.rid)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let last = last.as_ref().map(from_row).transpose()?;
+        sqlx::query(
+            "UPDATE rooms SET msgs = CASE WHEN msgs > 0 THEN msgs - 1 ELSE 0 END, lm = $2, last_message = $3, \
+             updated_at = $4 WHERE id = $1",
+        )
+        .bind(&message.rid)
+        .bind(last.as_ref().map(|m| m.ts))
+        .bind(last.as_ref().map(json_text))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// A window of history, newest first.
+    pub async fn room_history(&self, rid: &str, q: &HistoryQuery) -> Result<Vec<Message>> {
+        let mut sql = format!("SELECT {COLUMNS} FROM messages WHERE rid = $1");
+        let (lt, gt) = if q.inclusive { ("<=", ">=") } else { ("<", ">") };
+        sql.push_str(&format!(" AND ts {lt} $2 AND ts {gt} $3"));
+        if !q.show_thread_messages {
+            sql.push_str(" AND (tmid IS NULL OR extra LIKE '%\"tshow\":true%')");
+        }
+        sql.push_str(&format!(
+            " ORDER BY ts DESC LIMIT {} OFFSET {}",
+            q.count.max(0),
+            q.offset.max(0)
+        ));
+        sqlx::query(&sql)
+            .bind(rid)
+            .bind(q.latest.unwrap_or(i64::MAX))
+            .bind(q.oldest.unwrap_or(i64::MIN))
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(from_row)
+            .collect()
+    }
+
+    /// Messages of a room matching a filter, a page of them, and the total.
+    pub async fn room_messages(&self, rid: &str, filter: &Filter, sort: &Sort, page: Page) -> Result<(Vec<Message>, i64)> {
+        let filter = filter.clone().eq_text("rid", rid);
+        let (where_sql, binds) = filter.to_sql(self.dialect, 1);
+        let sql = format!(
+            "SELECT {COLUMNS} FROM messages{where_sql}{}{}",
+            sort.sql("ts DESC"),
+            page.sql(self.dialect)
+        );
+        let rows = bind_all(sqlx::query(&sql), &binds).fetch_all(&self.read).await?;
+        let total: i64 = get(
+            &bind_all(
+                sqlx::query(&format!("SELECT COUNT(*) AS n FROM messages{where_sql}")),
+                &binds,
+            )
+            .fetch_one(&self.read)
+            .await?,
+            "n",
+        )?;
+        Ok((rows.iter().map(from_row).collect::<Result<_>>()?, total))
+    }
+
+    /// How many messages of others arrived in a room after a time (unread counters).
+    pub async fn count_messages_after(&self, rid: &str, after: i64, except_user: &str) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM messages WHERE rid = $1 AND ts > $2 AND user_id <> $3 AND t IS NULL",
+        )
+        .bind(rid)
+        .bind(after)
+        .bind(except_user)
+        .fetch_one(&self.read)
+        .await?;
+        get(&row, "n")
+    }
+
+    /// Messages deleted from a room since a time (`chat.getDeletedMessages`).
+    pub async fn deleted_message_ids(&self, rid: &str, since: i64, page: Page) -> Result<(Vec<(String, i64)>, i64)> {
+        let rows = sqlx::query(&format!(
+            "SELECT id, deleted_at FROM trash WHERE collection = 'messages' AND rid = $1 AND deleted_at > $2 \
+             ORDER BY deleted_at{}",
+            page.sql(self.dialect)
+        ))
+        .bind(rid)
+        .bind(since)
+        .fetch_all(&self.read)
+        .await?;
+        let total: i64 = get(
+            &sqlx::query(
+                "SELECT COUNT(*) AS n FROM trash WHERE collection = 'messages' AND rid = $1 AND deleted_at > $2",
+            )
+            .bind(rid)
+            .bind(since)
+            .fetch_one(&self.read)
+            .await?,
+            "n",
+        )?;
+        let ids = rows
+            .iter()
+            .map(|row| Ok((get(row, "id")?, get(row, "deleted_at")?)))
+            .collect::<Result<_>>()?;
+        Ok((ids, total))
+    }
+}
