@@ -191,7 +191,10 @@ impl Room {
             .set("msgs", self.msgs)
             .set("usersCount", self.users_count)
             .opt("lm", self.lm.map(|ms| style.date(ms)))
-            .opt("lastMessage", self.last_message.as_ref().map(|m| m.to_wire(style)))
+            .opt(
+                "lastMessage",
+                self.last_message.as_ref().map(|m| m.to_wire(style)),
+            )
             .set("ro", self.read_only)
             .set("default", self.is_default)
             .set("sysMes", self.sys_mes.clone().unwrap_or(Value::Bool(true)))

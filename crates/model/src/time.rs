@@ -27,8 +27,14 @@ mod tests {
     #[test]
     fn iso_round_trip() {
         assert_eq!(iso(1_696_537_851_052), "2023-10-05T20:30:51.052Z");
-        assert_eq!(parse_iso("2023-10-05T20:30:51.052Z"), Some(1_696_537_851_052));
-        assert_eq!(parse_iso("2023-10-05T22:30:51.052+02:00"), Some(1_696_537_851_052));
+        assert_eq!(
+            parse_iso("2023-10-05T20:30:51.052Z"),
+            Some(1_696_537_851_052)
+        );
+        assert_eq!(
+            parse_iso("2023-10-05T22:30:51.052+02:00"),
+            Some(1_696_537_851_052)
+        );
         assert_eq!(parse_iso("yesterday"), None);
     }
 }

@@ -68,14 +68,34 @@ pub async fn seed(state: &AppState) -> Result<()> {
         tracing::info!("created the default room #general");
     }
     if state.config.test_mode && state.store.user_by_id(TEST_ADMIN).await?.is_none() {
-        create_admin(state, Some(TEST_ADMIN), TEST_ADMIN, TEST_ADMIN, Some("rocketchat.internal.admin.test@rocket.chat"), TEST_ADMIN).await?;
+        create_admin(
+            state,
+            Some(TEST_ADMIN),
+            TEST_ADMIN,
+            TEST_ADMIN,
+            Some("rocketchat.internal.admin.test@rocket.chat"),
+            TEST_ADMIN,
+        )
+        .await?;
         tracing::warn!("TEST_MODE: created the test administrator");
     }
     if let Some(admin) = &state.config.admin
-        && state.store.user_by_username(&admin.username).await?.is_none()
+        && state
+            .store
+            .user_by_username(&admin.username)
+            .await?
+            .is_none()
     {
         let name = admin.name.clone().unwrap_or_else(|| admin.username.clone());
-        create_admin(state, None, &admin.username, &admin.password, admin.email.as_deref(), &name).await?;
+        create_admin(
+            state,
+            None,
+            &admin.username,
+            &admin.password,
+            admin.email.as_deref(),
+            &name,
+        )
+        .await?;
         tracing::info!(username = %admin.username, "created the administrator from ADMIN_USERNAME");
     }
     Ok(())

@@ -25,18 +25,45 @@ pub enum ConfigError {
 pub const KEYS: &[(&str, &str)] = &[
     ("PORT", "TCP port to listen on (default 3000)"),
     ("BIND_IP", "address to listen on (default 127.0.0.1)"),
-    ("ROOT_URL", "public URL of the server (default http://localhost:<PORT>)"),
-    ("DATA_DIR", "directory for the embedded database and files (default ./data)"),
-    ("DATABASE_URL", "sqlite://<path> or postgres://...; default sqlite://<DATA_DIR>/ferrochat.db"),
-    ("DATABASE_MAX_CONNECTIONS", "connections per pool (default 10)"),
-    ("REDIS_URL", "redis://... for cluster mode (used by realtime fan-out)"),
+    (
+        "ROOT_URL",
+        "public URL of the server (default http://localhost:<PORT>)",
+    ),
+    (
+        "DATA_DIR",
+        "directory for the embedded database and files (default ./data)",
+    ),
+    (
+        "DATABASE_URL",
+        "sqlite://<path> or postgres://...; default sqlite://<DATA_DIR>/ferrochat.db",
+    ),
+    (
+        "DATABASE_MAX_CONNECTIONS",
+        "connections per pool (default 10)",
+    ),
+    (
+        "REDIS_URL",
+        "redis://... for cluster mode (used by realtime fan-out)",
+    ),
     ("ADMIN_USERNAME", "create this administrator on first start"),
     ("ADMIN_PASS", "password of that administrator"),
     ("ADMIN_EMAIL", "email of that administrator"),
-    ("ADMIN_NAME", "display name of that administrator (default: the username)"),
-    ("TEST_MODE", "true: Rocket.Chat's test mode (fixed admin rocketchat.internal.admin.test, no REST rate limits)"),
-    ("INSTANCE_ID", "this node's id in X-Instance-ID (default: random per start)"),
-    ("OVERWRITE_SETTING_<id>", "force a setting's value, as in Rocket.Chat"),
+    (
+        "ADMIN_NAME",
+        "display name of that administrator (default: the username)",
+    ),
+    (
+        "TEST_MODE",
+        "true: Rocket.Chat's test mode (fixed admin rocketchat.internal.admin.test, no REST rate limits)",
+    ),
+    (
+        "INSTANCE_ID",
+        "this node's id in X-Instance-ID (default: random per start)",
+    ),
+    (
+        "OVERWRITE_SETTING_<id>",
+        "force a setting's value, as in Rocket.Chat",
+    ),
 ];
 
 #[derive(Debug, Clone)]
@@ -99,7 +126,12 @@ impl Config {
     }
 
     pub fn from_map(values: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let get = |key: &str| values.get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |key: &str| {
+            values
+                .get(key)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let port = match get("PORT") {
             Some(p) => p.parse().map_err(|_| ConfigError::Invalid {
                 key: "PORT",
@@ -115,9 +147,8 @@ impl Config {
             None => IpAddr::from([127, 0, 0, 1]),
         };
         let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "./data".into()));
-        let database_url = get("DATABASE_URL").unwrap_or_else(|| {
-            format!("sqlite://{}", data_dir.join("ferrochat.db").display())
-        });
+        let database_url = get("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("ferrochat.db").display()));
         let root_url = get("ROOT_URL")
             .unwrap_or_else(|| format!("http://localhost:{port}"))
             .trim_end_matches('/')
@@ -133,7 +164,8 @@ impl Config {
             })?,
             None => 10,
         };
-        let test_mode = get("TEST_MODE").is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
+        let test_mode =
+            get("TEST_MODE").is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
         let admin = match (get("ADMIN_USERNAME"), get("ADMIN_PASS")) {
             (Some(username), Some(password)) => Some(AdminSeed {
                 username,
@@ -178,7 +210,10 @@ mod tests {
     use super::*;
 
     fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -201,6 +236,9 @@ mod tests {
     #[test]
     fn overrides_are_collected() {
         let c = Config::from_map(&map(&[("OVERWRITE_SETTING_Site_Name", "Acme")])).unwrap();
-        assert_eq!(c.setting_overrides, vec![("Site_Name".into(), "Acme".into())]);
+        assert_eq!(
+            c.setting_overrides,
+            vec![("Site_Name".into(), "Acme".into())]
+        );
     }
 }

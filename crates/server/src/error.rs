@@ -28,7 +28,9 @@ pub enum Error {
     ForbiddenWith(String),
     #[error("{0}")]
     NotFound(String),
-    #[error("Error, too many requests. Please slow down. You must wait {seconds} seconds before trying this endpoint again.")]
+    #[error(
+        "Error, too many requests. Please slow down. You must wait {seconds} seconds before trying this endpoint again."
+    )]
     TooManyRequests { seconds: u64 },
     #[error("Request body too large")]
     PayloadTooLarge,

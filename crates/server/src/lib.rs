@@ -45,7 +45,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let store = open_store(&config).await?;
     let now = now_ms();
-    let settings = Settings::load(&store, &config.setting_overrides, now).await?;
+    let settings = Settings::load(&store, &config.root_url, &config.setting_overrides, now).await?;
     let authz = Authz::load(&store, now).await?;
     let rate_limits = RateLimits::from_settings(&settings, config.test_mode);
     let instance_id = config

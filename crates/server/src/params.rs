@@ -196,9 +196,9 @@ impl Params {
     /// Refuses parameters not in `allowed`.
     pub fn only(&self, allowed: &[&str]) -> Result<()> {
         match self.map.keys().find(|k| !allowed.contains(&k.as_str())) {
-            Some(key) => Err(self.invalid(format!(
-                "must NOT have additional properties ('{key}')"
-            ))),
+            Some(key) => {
+                Err(self.invalid(format!("must NOT have additional properties ('{key}')")))
+            }
             None => Ok(()),
         }
     }
@@ -254,7 +254,10 @@ async fn read_body(req: Request<Body>) -> Result<Option<Value>> {
         return Ok(None);
     }
     serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-        Error::failure("error-invalid-body", format!("The request body is not valid JSON: {e}"))
+        Error::failure(
+            "error-invalid-body",
+            format!("The request body is not valid JSON: {e}"),
+        )
     })
 }
 
@@ -283,8 +286,14 @@ mod tests {
     #[test]
     fn query_lists_and_flags() {
         let p = Params::from_query("ids[]=a&ids[]=b&flag=true&n=5&status=online&status=away");
-        assert_eq!(p.str_list("ids").unwrap(), Some(vec!["a".into(), "b".into()]));
-        assert_eq!(p.str_list("status").unwrap(), Some(vec!["online".into(), "away".into()]));
+        assert_eq!(
+            p.str_list("ids").unwrap(),
+            Some(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(
+            p.str_list("status").unwrap(),
+            Some(vec!["online".into(), "away".into()])
+        );
         assert_eq!(p.bool("flag").unwrap(), Some(true));
         assert_eq!(p.int("n").unwrap(), Some(5));
         assert!(p.int("flag").is_err());

@@ -148,7 +148,12 @@ impl Filter {
         }
         let mut binds = Vec::new();
         let mut next = first_param;
-        let sql = render(&Cond::And(self.conds.clone()), dialect, &mut next, &mut binds);
+        let sql = render(
+            &Cond::And(self.conds.clone()),
+            dialect,
+            &mut next,
+            &mut binds,
+        );
         (format!(" WHERE {sql}"), binds)
     }
 }
@@ -170,7 +175,9 @@ fn compile_doc(value: &Value, fields: FieldMap, depth: usize) -> Result<Cond, Fi
                     return Err(FilterError::Invalid(format!("{key} needs an array")));
                 };
                 if items.is_empty() {
-                    return Err(FilterError::Invalid(format!("{key} needs a non-empty array")));
+                    return Err(FilterError::Invalid(format!(
+                        "{key} needs a non-empty array"
+                    )));
                 }
                 let inner = items
                     .iter()
@@ -207,7 +214,9 @@ fn compile_field(column: &'static str, kind: FieldKind, val: &Value) -> Result<C
     let mut conds = Vec::new();
     let options = ops.get("$options").and_then(Value::as_str).unwrap_or("");
     if options.chars().any(|c| c != 'i') {
-        return Err(FilterError::Invalid("only the i regex option is allowed".into()));
+        return Err(FilterError::Invalid(
+            "only the i regex option is allowed".into(),
+        ));
     }
     for (op, arg) in ops {
         let cond = match op.as_str() {
@@ -252,11 +261,15 @@ fn scalar(column: &'static str, kind: FieldKind, val: &Value, op: Op) -> Result<
         return match op {
             Op::Eq => Ok(Cond::IsNull(column, true)),
             Op::Ne => Ok(Cond::IsNull(column, false)),
-            _ => Err(FilterError::Invalid("null can only be compared for equality".into())),
+            _ => Err(FilterError::Invalid(
+                "null can only be compared for equality".into(),
+            )),
         };
     }
     if kind == FieldKind::TextList && !matches!(op, Op::Eq | Op::Ne) {
-        return Err(FilterError::Invalid("list fields only support equality".into()));
+        return Err(FilterError::Invalid(
+            "list fields only support equality".into(),
+        ));
     }
     Ok(Cond::Cmp(column, kind, op, bind_for(kind, val)?))
 }
@@ -264,9 +277,10 @@ fn scalar(column: &'static str, kind: FieldKind, val: &Value, op: Op) -> Result<
 fn bind_for(kind: FieldKind, val: &Value) -> Result<Bind, FilterError> {
     let bad = || FilterError::Invalid(format!("value {val} has the wrong type"));
     match kind {
-        FieldKind::Text | FieldKind::TextList => {
-            val.as_str().map(|s| Bind::Text(s.to_owned())).ok_or_else(bad)
-        }
+        FieldKind::Text | FieldKind::TextList => val
+            .as_str()
+            .map(|s| Bind::Text(s.to_owned()))
+            .ok_or_else(bad),
         FieldKind::Int => val.as_i64().map(Bind::Int).ok_or_else(bad),
         FieldKind::Bool => val.as_bool().map(Bind::Bool).ok_or_else(bad),
         FieldKind::Date => {
@@ -285,9 +299,16 @@ fn bind_for(kind: FieldKind, val: &Value) -> Result<Bind, FilterError> {
 }
 
 /// Accepts `^?literal$?`; metacharacters must be escaped with a backslash to be literal.
-fn regex(column: &'static str, kind: FieldKind, arg: &Value, insensitive: bool) -> Result<Cond, FilterError> {
+fn regex(
+    column: &'static str,
+    kind: FieldKind,
+    arg: &Value,
+    insensitive: bool,
+) -> Result<Cond, FilterError> {
     if kind != FieldKind::Text {
-        return Err(FilterError::Invalid("$regex only applies to text fields".into()));
+        return Err(FilterError::Invalid(
+            "$regex only applies to text fields".into(),
+        ));
     }
     let Some(pattern) = arg.as_str() else {
         return Err(FilterError::Invalid("$regex needs a string".into()));
@@ -417,8 +438,17 @@ fn render(cond: &Cond, dialect: Dialect, next: &mut usize, binds: &mut Vec<Bind>
     }
 }
 
-fn join(items: &[Cond], sep: &str, dialect: Dialect, next: &mut usize, binds: &mut Vec<Bind>) -> String {
-    let parts: Vec<String> = items.iter().map(|c| render(c, dialect, next, binds)).collect();
+fn join(
+    items: &[Cond],
+    sep: &str,
+    dialect: Dialect,
+    next: &mut usize,
+    binds: &mut Vec<Bind>,
+) -> String {
+    let parts: Vec<String> = items
+        .iter()
+        .map(|c| render(c, dialect, next, binds))
+        .collect();
     format!("({})", parts.join(sep))
 }
 
@@ -468,8 +498,14 @@ mod tests {
         let (text, binds) = sql(json!({"username": "bob", "active": true})).unwrap();
         assert_eq!(text, " WHERE ((username = $1 AND active = $2))");
         assert_eq!(binds, vec![Bind::Text("bob".into()), Bind::Bool(true)]);
-        let (text, _) = sql(json!({"$or": [{"username": {"$regex": "^al", "$options": "i"}}, {"roles": "admin"}]})).unwrap();
-        assert!(text.contains("substr(lower(username), 1, length($1)) = $1"), "{text}");
+        let (text, _) = sql(
+            json!({"$or": [{"username": {"$regex": "^al", "$options": "i"}}, {"roles": "admin"}]}),
+        )
+        .unwrap();
+        assert!(
+            text.contains("substr(lower(username), 1, length($1)) = $1"),
+            "{text}"
+        );
         assert!(text.contains("jsonb_build_array"), "{text}");
         let (_, binds) = sql(json!({"createdAt": {"$gt": {"$date": 5}}})).unwrap();
         assert_eq!(binds, vec![Bind::Int(5)]);

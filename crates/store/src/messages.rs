@@ -7,8 +7,7 @@ use crate::filter::{FieldKind, FieldMap, bind_all};
 use crate::rows::{get, json_text, object};
 use crate::{Filter, Page, Result, Sort, Store, StoreError, classify};
 
-const COLUMNS: &str =
-    "id, rid, msg, ts, user_id, username, user_name, updated_at, t, tmid, edited_at, edited_by, extra";
+const COLUMNS: &str = "id, rid, msg, ts, user_id, username, user_name, updated_at, t, tmid, edited_at, edited_by, extra";
 
 /// Fields of `channels.messages?query=` and `sort=`.
 pub const FIELDS: FieldMap = &[
@@ -255,7 +254,11 @@ impl Store {
     /// A window of history, newest first.
     pub async fn room_history(&self, rid: &str, q: &HistoryQuery) -> Result<Vec<Message>> {
         let mut sql = format!("SELECT {COLUMNS} FROM messages WHERE rid = $1");
-        let (lt, gt) = if q.inclusive { ("<=", ">=") } else { ("<", ">") };
+        let (lt, gt) = if q.inclusive {
+            ("<=", ">=")
+        } else {
+            ("<", ">")
+        };
         sql.push_str(&format!(" AND ts {lt} $2 AND ts {gt} $3"));
         if !q.show_thread_messages {
             sql.push_str(" AND (tmid IS NULL OR extra LIKE '%\"tshow\":true%')");
@@ -277,7 +280,13 @@ impl Store {
     }
 
     /// Messages of a room matching a filter, a page of them, and the total.
-    pub async fn room_messages(&self, rid: &str, filter: &Filter, sort: &Sort, page: Page) -> Result<(Vec<Message>, i64)> {
+    pub async fn room_messages(
+        &self,
+        rid: &str,
+        filter: &Filter,
+        sort: &Sort,
+        page: Page,
+    ) -> Result<(Vec<Message>, i64)> {
         let filter = filter.clone().eq_text("rid", rid);
         let (where_sql, binds) = filter.to_sql(self.dialect, 1);
         let sql = format!(
@@ -285,7 +294,9 @@ impl Store {
             sort.sql("ts DESC"),
             page.sql(self.dialect)
         );
-        let rows = bind_all(sqlx::query(&sql), &binds).fetch_all(&self.read).await?;
+        let rows = bind_all(sqlx::query(&sql), &binds)
+            .fetch_all(&self.read)
+            .await?;
         let total: i64 = get(
             &bind_all(
                 sqlx::query(&format!("SELECT COUNT(*) AS n FROM messages{where_sql}")),
@@ -299,7 +310,12 @@ impl Store {
     }
 
     /// How many messages of others arrived in a room after a time (unread counters).
-    pub async fn count_messages_after(&self, rid: &str, after: i64, except_user: &str) -> Result<i64> {
+    pub async fn count_messages_after(
+        &self,
+        rid: &str,
+        after: i64,
+        except_user: &str,
+    ) -> Result<i64> {
         let row = sqlx::query(
             "SELECT COUNT(*) AS n FROM messages WHERE rid = $1 AND ts > $2 AND user_id <> $3 AND t IS NULL",
         )
@@ -312,7 +328,12 @@ impl Store {
     }
 
     /// Messages deleted from a room since a time (`chat.getDeletedMessages`).
-    pub async fn deleted_message_ids(&self, rid: &str, since: i64, page: Page) -> Result<(Vec<(String, i64)>, i64)> {
+    pub async fn deleted_message_ids(
+        &self,
+        rid: &str,
+        since: i64,
+        page: Page,
+    ) -> Result<(Vec<(String, i64)>, i64)> {
         let rows = sqlx::query(&format!(
             "SELECT id, deleted_at FROM trash WHERE collection = 'messages' AND rid = $1 AND deleted_at > $2 \
              ORDER BY deleted_at{}",

@@ -39,7 +39,11 @@ impl Store {
     }
 
     /// Inserts permissions that do not exist yet; existing ones (and an admin's edits) stay.
-    pub async fn seed_permissions(&self, defaults: &[(&str, Vec<String>)], now: i64) -> Result<u64> {
+    pub async fn seed_permissions(
+        &self,
+        defaults: &[(&str, Vec<String>)],
+        now: i64,
+    ) -> Result<u64> {
         let mut tx = self.write.begin().await?;
         let mut added = 0;
         for (id, roles) in defaults {

@@ -45,11 +45,13 @@ pub(crate) fn from_row(row: &AnyRow) -> Result<Room> {
         t: RoomType::from_code(&t).ok_or_else(|| StoreError::Corrupt(format!("room type {t}")))?,
         name: get(row, "name")?,
         fname: get(row, "fname")?,
-        creator: creator_id.zip(creator_username).map(|(id, username)| UserRef {
-            id,
-            username,
-            name: None,
-        }),
+        creator: creator_id
+            .zip(creator_username)
+            .map(|(id, username)| UserRef {
+                id,
+                username,
+                name: None,
+            }),
         ts: get(row, "ts")?,
         updated_at: get(row, "updated_at")?,
         msgs: get(row, "msgs")?,
@@ -150,7 +152,12 @@ impl Store {
         for id in ids {
             query = query.bind(id.as_str());
         }
-        query.fetch_all(&self.read).await?.iter().map(from_row).collect()
+        query
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(from_row)
+            .collect()
     }
 
     /// Rooms matching a filter (plus the given types), a page of them and the total.
@@ -174,7 +181,9 @@ impl Store {
             sort.sql("id ASC"),
             page.sql(self.dialect)
         );
-        let rows = bind_all(sqlx::query(&sql), &binds).fetch_all(&self.read).await?;
+        let rows = bind_all(sqlx::query(&sql), &binds)
+            .fetch_all(&self.read)
+            .await?;
         let total: i64 = get(
             &bind_all(
                 sqlx::query(&format!("SELECT COUNT(*) AS n FROM rooms{where_sql}")),
@@ -226,7 +235,11 @@ impl Store {
     }
 
     /// Rooms the user belongs to that changed after `since` (all of them without `since`).
-    pub async fn rooms_updated_for_user(&self, user_id: &str, since: Option<i64>) -> Result<Vec<Room>> {
+    pub async fn rooms_updated_for_user(
+        &self,
+        user_id: &str,
+        since: Option<i64>,
+    ) -> Result<Vec<Room>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM rooms WHERE id IN (SELECT rid FROM subscriptions WHERE user_id = $1) \
              AND updated_at > $2 ORDER BY updated_at"
@@ -316,7 +329,11 @@ impl Store {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
-        if patch.name.is_some() || patch.fname.is_some() || patch.t.is_some() || patch.archived.is_some() {
+        if patch.name.is_some()
+            || patch.fname.is_some()
+            || patch.t.is_some()
+            || patch.archived.is_some()
+        {
             sqlx::query(
                 "UPDATE subscriptions SET name = r.name, fname = r.fname, t = r.t, archived = r.archived, \
                  updated_at = $2 FROM (SELECT name, fname, t, archived FROM rooms WHERE id = $1) AS r \

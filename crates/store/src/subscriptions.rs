@@ -75,11 +75,13 @@ pub(crate) async fn insert(conn: &mut sqlx::AnyConnection, sub: &Subscription) -
         .execute(&mut *conn)
         .await?;
     // A membership that comes back is no longer removed for syncing clients.
-    sqlx::query("DELETE FROM trash WHERE collection = 'subscriptions' AND rid = $1 AND user_id = $2")
-        .bind(&sub.rid)
-        .bind(&sub.user.id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "DELETE FROM trash WHERE collection = 'subscriptions' AND rid = $1 AND user_id = $2",
+    )
+    .bind(&sub.rid)
+    .bind(&sub.user.id)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -166,7 +168,11 @@ impl Store {
     }
 
     /// The user's memberships changed after `since` (all without `since`).
-    pub async fn subscriptions_of_user(&self, user_id: &str, since: Option<i64>) -> Result<Vec<Subscription>> {
+    pub async fn subscriptions_of_user(
+        &self,
+        user_id: &str,
+        since: Option<i64>,
+    ) -> Result<Vec<Subscription>> {
         sqlx::query(&format!(
             "SELECT {COLUMNS} FROM subscriptions WHERE user_id = $1 AND updated_at > $2 ORDER BY ts"
         ))
@@ -215,7 +221,9 @@ impl Store {
         }
         if !statuses.is_empty() {
             let first = binds.len() + 2;
-            let ps: Vec<String> = (0..statuses.len()).map(|i| format!("${}", first + i)).collect();
+            let ps: Vec<String> = (0..statuses.len())
+                .map(|i| format!("${}", first + i))
+                .collect();
             binds.extend(statuses.iter().cloned());
             where_sql.push_str(&format!(" AND u.status IN ({})", ps.join(", ")));
         }
@@ -250,7 +258,13 @@ impl Store {
     }
 
     /// Applies a patch to one membership; false when there is none.
-    pub async fn update_subscription(&self, rid: &str, user_id: &str, patch: &SubscriptionPatch, now: i64) -> Result<bool> {
+    pub async fn update_subscription(
+        &self,
+        rid: &str,
+        user_id: &str,
+        patch: &SubscriptionPatch,
+        now: i64,
+    ) -> Result<bool> {
         let mut tx = self.write.begin().await?;
         let Some(row) = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM subscriptions WHERE rid = $1 AND user_id = $2"
@@ -338,7 +352,13 @@ impl Store {
     }
 
     /// Marks the room unread from a point in time: counts the messages of others since then.
-    pub async fn mark_unread_since(&self, rid: &str, user_id: &str, since: i64, now: i64) -> Result<bool> {
+    pub async fn mark_unread_since(
+        &self,
+        rid: &str,
+        user_id: &str,
+        since: i64,
+        now: i64,
+    ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE subscriptions SET open = $3, alert = $3, ls = $4, updated_at = $5, \
              unread = (SELECT COUNT(*) FROM messages m WHERE m.rid = $1 AND m.ts >= $6 \
@@ -372,7 +392,11 @@ impl Store {
     }
 
     /// Subscriptions of the user removed since a time: `(subscription id, rid, deleted_at)`.
-    pub async fn removed_subscriptions(&self, user_id: &str, since: i64) -> Result<Vec<(String, String, i64)>> {
+    pub async fn removed_subscriptions(
+        &self,
+        user_id: &str,
+        since: i64,
+    ) -> Result<Vec<(String, String, i64)>> {
         let rows = sqlx::query(
             "SELECT id, rid, deleted_at FROM trash WHERE collection = 'subscriptions' \
              AND user_id = $1 AND deleted_at > $2 ORDER BY deleted_at",
@@ -388,7 +412,14 @@ impl Store {
 
     /// Keeps the denormalised user name on memberships and DM names in step with a profile
     /// change.
-    pub async fn rename_user_everywhere(&self, user_id: &str, old_username: &str, username: &str, name: &str, now: i64) -> Result<()> {
+    pub async fn rename_user_everywhere(
+        &self,
+        user_id: &str,
+        old_username: &str,
+        username: &str,
+        name: &str,
+        now: i64,
+    ) -> Result<()> {
         let mut tx = self.write.begin().await?;
         sqlx::query("UPDATE subscriptions SET username = $2, user_name = $3, updated_at = $4 WHERE user_id = $1")
             .bind(user_id)

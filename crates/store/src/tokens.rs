@@ -104,23 +104,26 @@ impl Store {
     }
 
     pub async fn delete_personal_token(&self, user_id: &str, name: &str) -> Result<bool> {
-        let done = sqlx::query(
-            "DELETE FROM login_tokens WHERE user_id = $1 AND kind = $2 AND name = $3",
-        )
-        .bind(user_id)
-        .bind(KIND_PERSONAL)
-        .bind(name)
-        .execute(&self.write)
-        .await?;
+        let done =
+            sqlx::query("DELETE FROM login_tokens WHERE user_id = $1 AND kind = $2 AND name = $3")
+                .bind(user_id)
+                .bind(KIND_PERSONAL)
+                .bind(name)
+                .execute(&self.write)
+                .await?;
         Ok(done.rows_affected() > 0)
     }
 
     /// Removes expired session tokens; returns how many.
     pub async fn purge_expired_tokens(&self, now: i64) -> Result<u64> {
-        Ok(sqlx::query("DELETE FROM login_tokens WHERE expires_at IS NOT NULL AND expires_at < $1")
+        Ok(
+            sqlx::query(
+                "DELETE FROM login_tokens WHERE expires_at IS NOT NULL AND expires_at < $1",
+            )
             .bind(now)
             .execute(&self.write)
             .await?
-            .rows_affected())
+            .rows_affected(),
+        )
     }
 }

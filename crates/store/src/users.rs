@@ -175,21 +175,35 @@ impl Store {
         for id in ids {
             query = query.bind(id.as_str());
         }
-        query.fetch_all(&self.read).await?.iter().map(from_row).collect()
+        query
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(from_row)
+            .collect()
     }
 
     /// Users matching a filter, a page of them, and how many match in all.
-    pub async fn list_users(&self, filter: &Filter, sort: &Sort, page: Page) -> Result<(Vec<User>, i64)> {
+    pub async fn list_users(
+        &self,
+        filter: &Filter,
+        sort: &Sort,
+        page: Page,
+    ) -> Result<(Vec<User>, i64)> {
         let (where_sql, binds) = filter.to_sql(self.dialect, 1);
         let sql = format!(
             "SELECT {COLUMNS} FROM users{where_sql}{}{}",
             sort.sql("username ASC"),
             page.sql(self.dialect)
         );
-        let rows = bind_all(sqlx::query(&sql), &binds).fetch_all(&self.read).await?;
+        let rows = bind_all(sqlx::query(&sql), &binds)
+            .fetch_all(&self.read)
+            .await?;
         let count_sql = format!("SELECT COUNT(*) AS n FROM users{where_sql}");
         let total: i64 = get(
-            &bind_all(sqlx::query(&count_sql), &binds).fetch_one(&self.read).await?,
+            &bind_all(sqlx::query(&count_sql), &binds)
+                .fetch_one(&self.read)
+                .await?,
             "n",
         )?;
         Ok((rows.iter().map(from_row).collect::<Result<_>>()?, total))
@@ -197,7 +211,12 @@ impl Store {
 
     /// Active users whose username or name starts with (or contains) `term`, for mention
     /// and DM pickers.
-    pub async fn autocomplete_users(&self, term: &str, exceptions: &[String], limit: i64) -> Result<Vec<User>> {
+    pub async fn autocomplete_users(
+        &self,
+        term: &str,
+        exceptions: &[String],
+        limit: i64,
+    ) -> Result<Vec<User>> {
         let needle = term.to_lowercase();
         let find = match self.dialect {
             crate::Dialect::Sqlite => "instr",
@@ -219,7 +238,12 @@ impl Store {
         for exception in exceptions {
             query = query.bind(exception.as_str());
         }
-        query.fetch_all(&self.read).await?.iter().map(from_row).collect()
+        query
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(from_row)
+            .collect()
     }
 
     pub async fn count_users(&self) -> Result<i64> {

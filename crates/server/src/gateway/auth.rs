@@ -53,7 +53,10 @@ pub async fn authenticate(state: &AppState, user_id: &str, token: &str) -> Resul
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
 }
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -68,8 +71,14 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// The credentials a request carries, if any.
-pub(crate) fn credentials<'a>(method: &Method, headers: &'a HeaderMap) -> Option<(&'a str, &'a str)> {
-    if let (Some(uid), Some(token)) = (header(headers, "x-user-id"), header(headers, "x-auth-token")) {
+pub(crate) fn credentials<'a>(
+    method: &Method,
+    headers: &'a HeaderMap,
+) -> Option<(&'a str, &'a str)> {
+    if let (Some(uid), Some(token)) = (
+        header(headers, "x-user-id"),
+        header(headers, "x-auth-token"),
+    ) {
         return Some((uid, token));
     }
     if matches!(*method, Method::GET | Method::HEAD)
@@ -131,7 +140,10 @@ mod tests {
     #[test]
     fn cookies_only_authenticate_reads() {
         let mut headers = HeaderMap::new();
-        headers.insert("cookie", HeaderValue::from_static("a=b; rc_uid=u1; rc_token=t1"));
+        headers.insert(
+            "cookie",
+            HeaderValue::from_static("a=b; rc_uid=u1; rc_token=t1"),
+        );
         assert_eq!(credentials(&Method::GET, &headers), Some(("u1", "t1")));
         assert_eq!(credentials(&Method::POST, &headers), None);
         headers.insert("x-user-id", HeaderValue::from_static("u2"));

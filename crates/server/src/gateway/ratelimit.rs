@@ -23,7 +23,8 @@ use crate::gateway::auth::Identity;
 use crate::services::settings::Settings;
 use crate::state::AppState;
 
-type Keyed = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
+type Keyed =
+    RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
 
 struct Limiter {
     limiter: Keyed,
@@ -131,14 +132,20 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
     if !state.rate_limits.enabled {
         return next.run(req).await;
     }
-    let Some(route) = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()) else {
+    let Some(route) = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+    else {
         return next.run(req).await;
     };
     if !route.starts_with("/api/") {
         return next.run(req).await;
     }
     if let Some(Identity::User(caller)) = req.extensions().get::<Identity>()
-        && state.authz.has_global(&caller.user, "api-bypass-rate-limit")
+        && state
+            .authz
+            .has_global(&caller.user, "api-bypass-rate-limit")
     {
         return next.run(req).await;
     }

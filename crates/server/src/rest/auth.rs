@@ -28,7 +28,10 @@ pub fn routes() -> Router<AppState> {
 fn login_request(params: &Params) -> Result<LoginRequest> {
     const COMPAT: &[&str] = &["user", "username", "email", "password", "code"];
     let body = params.raw();
-    if !body.is_empty() && body.keys().all(|k| COMPAT.contains(&k.as_str())) && !body.get("user").is_some_and(Value::is_object) {
+    if !body.is_empty()
+        && body.keys().all(|k| COMPAT.contains(&k.as_str()))
+        && !body.get("user").is_some_and(Value::is_object)
+    {
         let user = if let Some(user) = params.str("user")? {
             if user.contains('@') {
                 LoginUser::Email(user)
@@ -75,10 +78,15 @@ async fn login(State(state): State<AppState>, params: Params) -> Response {
             });
             json_response(axum::http::StatusCode::OK, &body)
         }
-        Err(Error::Failure { code, reason, details }) => {
+        Err(Error::Failure {
+            code,
+            reason,
+            details,
+        }) => {
             // Malformed login bodies still answer in the login envelope.
             let reason = reason.unwrap_or_default();
-            let mut body = json!({"status": "error", "error": code, "message": reason, "success": false});
+            let mut body =
+                json!({"status": "error", "error": code, "message": reason, "success": false});
             if let Some(details) = details {
                 body["details"] = details;
             }

@@ -27,7 +27,10 @@ async fn info(State(state): State<AppState>, MaybeAuth(caller): MaybeAuth) -> Re
     let full = caller.is_some_and(|c| state.authz.has_global(&c.user, "view-statistics"));
     let mut reply = Success::new()
         .with("version", if full { COMPAT_VERSION } else { "7.4" })
-        .with("minimumClientVersions", json!({"desktop": "3.9.6", "mobile": "4.39.0"}));
+        .with(
+            "minimumClientVersions",
+            json!({"desktop": "3.9.6", "mobile": "4.39.0"}),
+        );
     if full {
         reply = reply.with(
             "info",

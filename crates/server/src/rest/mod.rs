@@ -54,10 +54,12 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             gateway::headers::set_headers,
         ))
-        .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
-            tracing::error!("a request handler panicked");
-            crate::error::Error::Internal.into_response()
-        }))
+        .layer(CatchPanicLayer::custom(
+            |_panic: Box<dyn std::any::Any + Send>| {
+                tracing::error!("a request handler panicked");
+                crate::error::Error::Internal.into_response()
+            },
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -88,7 +88,12 @@ impl Paging {
                 }
             }
         } else {
-            map.retain(|key, _| key == "_id" || include.iter().any(|i| i == key || i.starts_with(&format!("{key}."))));
+            map.retain(|key, _| {
+                key == "_id"
+                    || include
+                        .iter()
+                        .any(|i| i == key || i.starts_with(&format!("{key}.")))
+            });
         }
         Value::Object(map)
     }

@@ -1,10 +1,10 @@
 //! Logging in and out. Both transports hand a DDP-style login request to [`login`]; REST's
 //! `loginCompatibility` rewriting happens in the REST layer.
 
+use ferrochat_model::User;
 use ferrochat_model::ids::{hash_login_token, random_secret};
 use ferrochat_model::password::{client_digest, is_digest};
 use ferrochat_model::time::now_ms;
-use ferrochat_model::User;
 use ferrochat_store::tokens::{KIND_RESUME, LoginToken};
 use serde_json::{Value, json};
 
@@ -80,7 +80,10 @@ impl LoginRequest {
         let digest = match arg.get("password") {
             Some(Value::String(plain)) => client_digest(plain),
             Some(Value::Object(p)) => {
-                let algorithm = p.get("algorithm").and_then(Value::as_str).unwrap_or("sha-256");
+                let algorithm = p
+                    .get("algorithm")
+                    .and_then(Value::as_str)
+                    .unwrap_or("sha-256");
                 match p.get("digest") {
                     Some(Value::String(d)) if algorithm == "sha-256" && is_digest(d) => {
                         d.to_ascii_lowercase()
@@ -191,8 +194,7 @@ pub async fn logout(state: &AppState, hashed_token: &str) -> Result<()> {
 }
 
 /// An argon2id hash of a random value, verified against when the user does not exist.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2x0zHh1nH2yq0mYzWgGx1yM3kCzfbxMHDyZ2Ah0F8Fk";
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2x0zHh1nH2yq0mYzWgGx1yM3kCzfbxMHDyZ2Ah0F8Fk";
 
 #[cfg(test)]
 mod tests {
@@ -200,7 +202,9 @@ mod tests {
 
     #[test]
     fn parses_ddp_login_forms() {
-        match LoginRequest::from_ddp(&json!({"user": {"username": "bob"}, "password": "pw"})).unwrap() {
+        match LoginRequest::from_ddp(&json!({"user": {"username": "bob"}, "password": "pw"}))
+            .unwrap()
+        {
             LoginRequest::Password { digest, .. } => assert_eq!(digest, client_digest("pw")),
             other => panic!("{other:?}"),
         }
@@ -213,7 +217,13 @@ mod tests {
             LoginRequest::from_ddp(&json!({"resume": "tok"})).unwrap(),
             LoginRequest::Resume { .. }
         ));
-        assert!(LoginRequest::from_ddp(&json!({"user": {"username": {"$ne": null}}, "password": "x"})).is_err());
-        assert!(LoginRequest::from_ddp(&json!({"user": "bob", "password": {"digest": "short"}})).is_err());
+        assert!(
+            LoginRequest::from_ddp(&json!({"user": {"username": {"$ne": null}}, "password": "x"}))
+                .is_err()
+        );
+        assert!(
+            LoginRequest::from_ddp(&json!({"user": "bob", "password": {"digest": "short"}}))
+                .is_err()
+        );
     }
 }

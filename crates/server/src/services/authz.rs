@@ -82,7 +82,13 @@ impl Authz {
     }
 
     /// Whether the user holds the permission, globally or through their roles in `rid`.
-    pub async fn has(&self, store: &Store, user: &User, permission: &str, rid: Option<&str>) -> Result<bool> {
+    pub async fn has(
+        &self,
+        store: &Store,
+        user: &User,
+        permission: &str,
+        rid: Option<&str>,
+    ) -> Result<bool> {
         if self.has_global(user, permission) {
             return Ok(true);
         }
@@ -95,7 +101,13 @@ impl Authz {
         })
     }
 
-    pub async fn has_any(&self, store: &Store, user: &User, permissions: &[&str], rid: Option<&str>) -> Result<bool> {
+    pub async fn has_any(
+        &self,
+        store: &Store,
+        user: &User,
+        permissions: &[&str],
+        rid: Option<&str>,
+    ) -> Result<bool> {
         for permission in permissions {
             if self.has(store, user, permission, rid).await? {
                 return Ok(true);
@@ -105,7 +117,13 @@ impl Authz {
     }
 
     /// Fails with Rocket.Chat's 403 unless the user holds the permission.
-    pub async fn require(&self, store: &Store, user: &User, permission: &str, rid: Option<&str>) -> Result<()> {
+    pub async fn require(
+        &self,
+        store: &Store,
+        user: &User,
+        permission: &str,
+        rid: Option<&str>,
+    ) -> Result<()> {
         if self.has(store, user, permission, rid).await? {
             Ok(())
         } else {

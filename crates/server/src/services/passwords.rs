@@ -57,11 +57,13 @@ fn verify_now(digest: &str, stored: &str) -> Result<Verified> {
         let Ok(parsed) = PasswordHash::new(stored) else {
             return Ok(Verified::No);
         };
-        return Ok(if argon2().verify_password(digest.as_bytes(), &parsed).is_ok() {
-            Verified::Yes
-        } else {
-            Verified::No
-        });
+        return Ok(
+            if argon2().verify_password(digest.as_bytes(), &parsed).is_ok() {
+                Verified::Yes
+            } else {
+                Verified::No
+            },
+        );
     }
     if stored.starts_with("$2") {
         return Ok(match bcrypt::verify(digest, stored) {
@@ -80,8 +82,15 @@ impl Passwords {
         }
     }
 
-    async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-        let _permit = self.permits.acquire().await.map_err(|_| Error::Unavailable)?;
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| Error::Unavailable)?;
         tokio::task::spawn_blocking(job)
             .await
             .map_err(|_| Error::Internal)?
@@ -118,9 +127,15 @@ mod tests {
         let digest = client_digest("secret");
         let hash = passwords.hash(&digest).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert_eq!(passwords.verify(&digest, &hash).await.unwrap(), Verified::Yes);
         assert_eq!(
-            passwords.verify(&client_digest("wrong"), &hash).await.unwrap(),
+            passwords.verify(&digest, &hash).await.unwrap(),
+            Verified::Yes
+        );
+        assert_eq!(
+            passwords
+                .verify(&client_digest("wrong"), &hash)
+                .await
+                .unwrap(),
             Verified::No
         );
     }
@@ -135,7 +150,10 @@ mod tests {
             other => panic!("expected a rehash, got {other:?}"),
         }
         assert_eq!(
-            passwords.verify(&client_digest("no"), &legacy).await.unwrap(),
+            passwords
+                .verify(&client_digest("no"), &legacy)
+                .await
+                .unwrap(),
             Verified::No
         );
     }

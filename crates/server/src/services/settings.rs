@@ -60,7 +60,13 @@ pub fn validate(def: &SettingDef, value: &Value) -> Result<()> {
 }
 
 impl Settings {
-    pub async fn load(store: &Store, overrides: &[(String, String)], boot_time: i64) -> Result<Self> {
+    /// `root_url` is the default of `Site_Url`, as Rocket.Chat takes it from `ROOT_URL`.
+    pub async fn load(
+        store: &Store,
+        root_url: &str,
+        overrides: &[(String, String)],
+        boot_time: i64,
+    ) -> Result<Self> {
         let mut values: HashMap<&'static str, SettingValue> = SETTINGS
             .iter()
             .map(|def| {
@@ -75,6 +81,9 @@ impl Settings {
                 )
             })
             .collect();
+        if let Some(site_url) = values.get_mut("Site_Url") {
+            site_url.value = Value::String(root_url.to_owned());
+        }
         for (id, value, updated_at) in store.setting_values().await? {
             if let Some(entry) = find(&id).and_then(|def| values.get_mut(def.id)) {
                 entry.value = value;
@@ -91,9 +100,13 @@ impl Settings {
                         }
                         forced.push(id.clone());
                     }
-                    None => tracing::warn!(setting = %id, "OVERWRITE_SETTING value does not fit the setting's type; ignored"),
+                    None => {
+                        tracing::warn!(setting = %id, "OVERWRITE_SETTING value does not fit the setting's type; ignored")
+                    }
                 },
-                None => tracing::warn!(setting = %id, "OVERWRITE_SETTING names an unknown setting; ignored"),
+                None => {
+                    tracing::warn!(setting = %id, "OVERWRITE_SETTING names an unknown setting; ignored")
+                }
             }
         }
         Ok(Self {
@@ -146,8 +159,19 @@ impl Settings {
     }
 
     /// Validates, persists and applies a new value.
-    pub async fn set(&self, store: &Store, id: &str, value: Value, now: i64) -> Result<SettingValue> {
-        let def = find(id).ok_or_else(|| Error::failure("error-invalid-setting", format!("Setting {id} does not exist")))?;
+    pub async fn set(
+        &self,
+        store: &Store,
+        id: &str,
+        value: Value,
+        now: i64,
+    ) -> Result<SettingValue> {
+        let def = find(id).ok_or_else(|| {
+            Error::failure(
+                "error-invalid-setting",
+                format!("Setting {id} does not exist"),
+            )
+        })?;
         validate(def, &value)?;
         if self.is_forced(id) {
             return Err(Error::failure(

@@ -1,0 +1,621 @@
+//! The same repository tests against both drivers: a fresh SQLite file and a fresh
+//! PostgreSQL database (`FERROCHAT_TEST_PG`, default the local server). Set
+//! `FERROCHAT_SKIP_POSTGRES=1` to run SQLite only.
+
+use ferrochat_model::{Message, Room, RoomType, Subscription, User, UserRef};
+use ferrochat_store::messages::{Delivery, HistoryQuery};
+use ferrochat_store::rooms::RoomPatch;
+use ferrochat_store::subscriptions::SubscriptionPatch;
+use ferrochat_store::{Filter, Page, Sort, Store, StoreError, StoreOptions};
+use rand::Rng;
+use serde_json::{Map, json};
+use sqlx::Connection;
+
+struct Db {
+    store: Store,
+    cleanup: Option<(String, String)>,
+    dir: Option<std::path::PathBuf>,
+}
+
+fn suffix() -> String {
+    let mut rng = rand::thread_rng();
+    (0..10)
+        .map(|_| (b'a' + rng.gen_range(0..26)) as char)
+        .collect()
+}
+
+async fn sqlite() -> Db {
+    let dir = std::env::temp_dir().join(format!("ferrochat-store-{}", suffix()));
+    let url = format!("sqlite://{}/test.db", dir.display());
+    let store = Store::connect(&StoreOptions {
+        url,
+        max_connections: 4,
+    })
+    .await
+    .unwrap();
+    store.migrate().await.unwrap();
+    Db {
+        store,
+        cleanup: None,
+        dir: Some(dir),
+    }
+}
+
+async fn postgres() -> Option<Db> {
+    if matches!(
+        std::env::var("FERROCHAT_SKIP_POSTGRES").as_deref(),
+        Ok("1") | Ok("true")
+    ) {
+        return None;
+    }
+    sqlx::any::install_default_drivers();
+    let admin = std::env::var("FERROCHAT_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let name = format!("ferrochat_store_{}", suffix());
+    let mut conn = sqlx::AnyConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is not reachable ({e}); run scripts/test or set FERROCHAT_SKIP_POSTGRES=1"));
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let url = match admin.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{name}"),
+        None => unreachable!(),
+    };
+    let store = Store::connect(&StoreOptions {
+        url,
+        max_connections: 4,
+    })
+    .await
+    .unwrap();
+    store.migrate().await.unwrap();
+    Some(Db {
+        store,
+        cleanup: Some((admin, name)),
+        dir: None,
+    })
+}
+
+impl Db {
+    async fn finish(self) {
+        self.store.close().await;
+        if let Some((admin, name)) = self.cleanup {
+            let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        if let Some(dir) = self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+macro_rules! on_both {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let db = super::sqlite().await;
+                super::$body(&db.store).await;
+                db.finish().await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(db) = super::postgres().await {
+                    super::$body(&db.store).await;
+                    db.finish().await;
+                }
+            }
+        }
+    };
+}
+
+fn user(id: &str, username: &str) -> User {
+    User {
+        id: id.into(),
+        username: username.into(),
+        name: format!("{username} name"),
+        email: Some(format!("{username}@example.com")),
+        email_verified: false,
+        user_type: "user".into(),
+        active: true,
+        roles: vec!["user".into()],
+        status: "offline".into(),
+        status_default: "online".into(),
+        status_connection: "offline".into(),
+        status_text: String::new(),
+        utc_offset: 1.5,
+        created_at: 1000,
+        updated_at: 1000,
+        last_login: None,
+        password_hash: None,
+        require_password_change: false,
+        avatar_etag: None,
+        bio: None,
+        nickname: None,
+        language: None,
+        preferences: Map::new(),
+        custom_fields: Some(json!({"team": "core"})),
+    }
+}
+
+fn room(id: &str, name: &str) -> Room {
+    Room {
+        id: id.into(),
+        t: RoomType::Channel,
+        name: Some(name.into()),
+        fname: Some(name.into()),
+        creator: Some(UserRef {
+            id: "u1".into(),
+            username: "alice".into(),
+            name: None,
+        }),
+        ts: 1000,
+        updated_at: 1000,
+        msgs: 0,
+        users_count: 0,
+        lm: None,
+        last_message: None,
+        read_only: false,
+        is_default: false,
+        featured: false,
+        broadcast: false,
+        encrypted: false,
+        archived: false,
+        topic: None,
+        description: None,
+        purpose: None,
+        announcement: None,
+        join_code: None,
+        custom_fields: None,
+        uids: vec![],
+        usernames: vec![],
+        muted: vec![],
+        sys_mes: None,
+    }
+}
+
+fn sub(id: &str, rid: &str, user: &User) -> Subscription {
+    Subscription {
+        id: id.into(),
+        rid: rid.into(),
+        user: UserRef {
+            id: user.id.clone(),
+            username: user.username.clone(),
+            name: Some(user.name.clone()),
+        },
+        t: RoomType::Channel,
+        name: "dev".into(),
+        fname: Some("dev".into()),
+        ts: 1000,
+        ls: Some(1000),
+        lr: None,
+        updated_at: 1000,
+        open: true,
+        alert: false,
+        unread: 0,
+        user_mentions: 0,
+        group_mentions: 0,
+        roles: vec![],
+        favorite: false,
+        archived: false,
+        extra: Map::new(),
+    }
+}
+
+fn message(id: &str, rid: &str, from: &User, ts: i64, text: &str) -> Message {
+    Message {
+        id: id.into(),
+        rid: rid.into(),
+        msg: text.into(),
+        ts,
+        user: UserRef {
+            id: from.id.clone(),
+            username: from.username.clone(),
+            name: Some(from.name.clone()),
+        },
+        updated_at: ts,
+        t: None,
+        tmid: None,
+        edited_at: None,
+        edited_by: None,
+        extra: Map::new(),
+    }
+}
+
+async fn users_round_trip(store: &Store) {
+    let alice = user("u1", "alice");
+    store.insert_user(&alice).await.unwrap();
+    assert_eq!(store.user_by_id("u1").await.unwrap().unwrap(), alice);
+    assert_eq!(
+        store.user_by_username("ALICE").await.unwrap().unwrap().id,
+        "u1"
+    );
+    assert_eq!(
+        store
+            .user_by_email("Alice@Example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        "u1"
+    );
+    // Usernames and emails are unique regardless of case.
+    let mut twin = user("u2", "Alice");
+    twin.email = Some("other@example.com".into());
+    assert!(matches!(
+        store.insert_user(&twin).await,
+        Err(StoreError::Duplicate(_))
+    ));
+
+    let mut bob = user("u2", "bob");
+    bob.roles = vec!["user".into(), "admin".into()];
+    bob.active = false;
+    store.insert_user(&bob).await.unwrap();
+
+    let fields: ferrochat_store::filter::FieldMap = ferrochat_store::users::FIELDS;
+    let filter = Filter::from_mongo(&json!({"roles": "admin"}), fields).unwrap();
+    let (found, total) = store
+        .list_users(
+            &filter,
+            &Sort::default(),
+            Page {
+                offset: 0,
+                count: Some(10),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((found.len(), total), (1, 1));
+    assert_eq!(found[0].username, "bob");
+
+    let filter = Filter::from_mongo(
+        &json!({"$or": [{"username": {"$regex": "^AL", "$options": "i"}}, {"active": false}]}),
+        fields,
+    )
+    .unwrap();
+    let sort = Sort::from_mongo(&json!({"username": -1}), fields).unwrap();
+    let (found, total) = store
+        .list_users(
+            &filter,
+            &sort,
+            Page {
+                offset: 0,
+                count: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(total, 2);
+    assert_eq!(
+        found
+            .iter()
+            .map(|u| u.username.as_str())
+            .collect::<Vec<_>>(),
+        vec!["bob", "alice"]
+    );
+
+    let filter = Filter::from_mongo(
+        &json!({"username": {"$in": ["bob", "carol"]}, "name": {"$regex": "name$"}}),
+        fields,
+    )
+    .unwrap();
+    assert_eq!(
+        store
+            .list_users(&filter, &Sort::default(), Page::default())
+            .await
+            .unwrap()
+            .1,
+        1
+    );
+    let filter = Filter::from_mongo(
+        &json!({"nickname": {"$exists": false}, "createdAt": {"$gte": {"$date": 1000}}}),
+        fields,
+    )
+    .unwrap();
+    assert_eq!(
+        store
+            .list_users(
+                &filter,
+                &Sort::default(),
+                Page {
+                    offset: 1,
+                    count: None
+                }
+            )
+            .await
+            .unwrap()
+            .0
+            .len(),
+        1
+    );
+
+    let hits = store.autocomplete_users("ali", &[], 10).await.unwrap();
+    assert_eq!(hits.len(), 1);
+
+    let (admins, _) = store
+        .users_in_role(
+            "admin",
+            Page {
+                offset: 0,
+                count: Some(5),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(admins.len(), 1);
+    assert!(store.delete_user("u2", 2000).await.unwrap());
+    assert!(store.user_by_id("u2").await.unwrap().is_none());
+}
+
+async fn messages_move_counters(store: &Store) {
+    let alice = user("u1", "alice");
+    let bob = user("u2", "bob");
+    store.insert_user(&alice).await.unwrap();
+    store.insert_user(&bob).await.unwrap();
+    store
+        .create_room(
+            &room("r1", "dev"),
+            &[sub("s1", "r1", &alice), sub("s2", "r1", &bob)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.room_by_id("r1").await.unwrap().unwrap().users_count,
+        2
+    );
+    assert_eq!(store.room_by_name("DEV").await.unwrap().unwrap().id, "r1");
+
+    let first = message("m1", "r1", &alice, 2000, "hello @bob");
+    store
+        .insert_message(
+            &first,
+            &Delivery {
+                mentioned_user_ids: vec!["u2".into()],
+                group_mention: false,
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .insert_message(
+            &message("m2", "r1", &alice, 3000, "again"),
+            &Delivery::default(),
+        )
+        .await
+        .unwrap();
+    let r = store.room_by_id("r1").await.unwrap().unwrap();
+    assert_eq!((r.msgs, r.lm), (2, Some(3000)));
+    assert_eq!(r.last_message.unwrap().id, "m2");
+    let bobs = store.subscription("r1", "u2").await.unwrap().unwrap();
+    assert_eq!((bobs.unread, bobs.alert, bobs.user_mentions), (2, true, 1));
+    let alices = store.subscription("r1", "u1").await.unwrap().unwrap();
+    assert_eq!(alices.unread, 0);
+
+    // The same id twice is refused, even after deletion.
+    assert!(matches!(
+        store.insert_message(&first, &Delivery::default()).await,
+        Err(StoreError::Duplicate(_))
+    ));
+    let history = store
+        .room_history(
+            "r1",
+            &HistoryQuery {
+                count: 10,
+                show_thread_messages: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        history.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+        vec!["m2", "m1"]
+    );
+    let window = store
+        .room_history(
+            "r1",
+            &HistoryQuery {
+                latest: Some(3000),
+                count: 10,
+                show_thread_messages: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(window.len(), 1);
+    assert_eq!(
+        store.count_messages_after("r1", 2000, "u2").await.unwrap(),
+        1
+    );
+
+    let m2 = store.message_by_id("m2").await.unwrap().unwrap();
+    assert!(store.delete_message(&m2, 4000).await.unwrap());
+    assert!(store.message_id_used("m2").await.unwrap());
+    assert!(matches!(
+        store.insert_message(&m2, &Delivery::default()).await,
+        Err(StoreError::Duplicate(_))
+    ));
+    let r = store.room_by_id("r1").await.unwrap().unwrap();
+    assert_eq!((r.msgs, r.lm), (1, Some(2000)));
+    let (deleted, total) = store
+        .deleted_message_ids("r1", 0, Page::default())
+        .await
+        .unwrap();
+    assert_eq!((deleted[0].0.as_str(), total), ("m2", 1));
+
+    let filter = Filter::from_mongo(
+        &json!({"msg": {"$regex": "hello"}}),
+        ferrochat_store::messages::FIELDS,
+    )
+    .unwrap();
+    let (found, total) = store
+        .room_messages("r1", &filter, &Sort::default(), Page::default())
+        .await
+        .unwrap();
+    assert_eq!((found.len(), total), (1, 1));
+
+    assert!(store.mark_read("r1", "u2", 5000).await.unwrap());
+    let bobs = store.subscription("r1", "u2").await.unwrap().unwrap();
+    assert_eq!(
+        (bobs.unread, bobs.alert, bobs.user_mentions, bobs.ls),
+        (0, false, 0, Some(5000))
+    );
+    assert!(
+        store
+            .mark_unread_since("r1", "u2", 2000, 6000)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .subscription("r1", "u2")
+            .await
+            .unwrap()
+            .unwrap()
+            .unread,
+        1
+    );
+}
+
+async fn rooms_and_memberships(store: &Store) {
+    let alice = user("u1", "alice");
+    store.insert_user(&alice).await.unwrap();
+    store
+        .create_room(&room("r1", "dev"), &[sub("s1", "r1", &alice)])
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.create_room(&room("r2", "Dev"), &[]).await,
+        Err(StoreError::Duplicate(_))
+    ));
+
+    let patch = RoomPatch {
+        name: Some("devs".into()),
+        fname: Some("devs".into()),
+        topic: Some(Some("t".into())),
+        read_only: Some(true),
+        ..Default::default()
+    };
+    assert!(store.update_room("r1", &patch, 2000).await.unwrap());
+    let r = store.room_by_id("r1").await.unwrap().unwrap();
+    assert_eq!(
+        (r.name.as_deref(), r.topic.as_deref(), r.read_only),
+        (Some("devs"), Some("t"), true)
+    );
+    assert_eq!(
+        store.subscription("r1", "u1").await.unwrap().unwrap().name,
+        "devs"
+    );
+
+    let patch = SubscriptionPatch {
+        favorite: Some(true),
+        open: Some(false),
+        extra: Some(
+            json!({"desktopNotifications": "all"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        ),
+        ..Default::default()
+    };
+    assert!(
+        store
+            .update_subscription("r1", "u1", &patch, 3000)
+            .await
+            .unwrap()
+    );
+    let s = store.subscription("r1", "u1").await.unwrap().unwrap();
+    assert!(s.favorite && !s.open);
+    assert_eq!(s.extra["desktopNotifications"], json!("all"));
+
+    let (rooms, total) = store
+        .rooms_of_user(
+            "u1",
+            &[RoomType::Channel],
+            &Filter::default(),
+            &Sort::default(),
+            Page::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!((rooms.len(), total), (1, 1));
+    let (members, total) = store
+        .room_members("r1", Some("ALI"), &[], Page::default())
+        .await
+        .unwrap();
+    assert_eq!((members.len(), total), (1, 1));
+
+    assert!(store.remove_subscription("r1", "u1", 4000).await.unwrap());
+    assert_eq!(
+        store.room_by_id("r1").await.unwrap().unwrap().users_count,
+        0
+    );
+    assert_eq!(store.removed_room_ids("u1", 3500).await.unwrap().len(), 1);
+    assert!(
+        store
+            .add_subscription(&sub("s9", "r1", &alice))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .add_subscription(&sub("s10", "r1", &alice))
+            .await
+            .unwrap()
+    );
+    assert!(store.removed_room_ids("u1", 3500).await.unwrap().is_empty());
+
+    assert!(store.delete_room("r1", 5000).await.unwrap());
+    assert!(store.room_by_id("r1").await.unwrap().is_none());
+    assert_eq!(store.removed_room_ids("u1", 4500).await.unwrap().len(), 1);
+}
+
+async fn settings_permissions_meta(store: &Store) {
+    store
+        .put_setting("Site_Name", &json!("Acme"), 10)
+        .await
+        .unwrap();
+    store
+        .put_setting("Site_Name", &json!("Acme 2"), 20)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.setting_values().await.unwrap(),
+        vec![("Site_Name".to_owned(), json!("Acme 2"), 20)]
+    );
+
+    store
+        .seed_permissions(&[("create-c", vec!["admin".into(), "user".into()])], 1)
+        .await
+        .unwrap();
+    store
+        .set_permission_roles("create-c", &["admin".into()], 2)
+        .await
+        .unwrap();
+    // Seeding again keeps the administrator's change.
+    assert_eq!(
+        store
+            .seed_permissions(&[("create-c", vec!["user".into()])], 3)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store.permissions().await.unwrap()[0].roles,
+        vec!["admin".to_owned()]
+    );
+
+    assert_eq!(store.meta_get_or_insert("k", "v1").await.unwrap(), "v1");
+    assert_eq!(store.meta_get_or_insert("k", "v2").await.unwrap(), "v1");
+}
+
+on_both!(users, users_round_trip);
+on_both!(messages, messages_move_counters);
+on_both!(rooms, rooms_and_memberships);
+on_both!(settings, settings_permissions_meta);
