@@ -282,3 +282,50 @@ both_stores!(
         drop(anon);
     }
 );
+
+both_stores!(
+    repeated_failed_logins_block_the_account_for_a_while,
+    envs = [
+        (
+            "OVERWRITE_SETTING_Block_Multiple_Failed_Logins_Enabled",
+            "true"
+        ),
+        (
+            "OVERWRITE_SETTING_Block_Multiple_Failed_Logins_Attempts_Until_Block_by_User",
+            "3"
+        ),
+    ],
+    |server| async move {
+        let anon = server.anon();
+        for _ in 0..3 {
+            let (status, _, _) = anon
+                .post(
+                    "/api/v1/login",
+                    json!({"user": TEST_ADMIN, "password": "wrong"}),
+                )
+                .await;
+            assert_eq!(status, 401);
+        }
+        // Now even the right password is refused.
+        let (status, body, _) = anon
+            .post(
+                "/api/v1/login",
+                json!({"user": TEST_ADMIN, "password": TEST_ADMIN}),
+            )
+            .await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(
+            body["error"],
+            json!("error-login-blocked-for-user"),
+            "{body}"
+        );
+        // Other accounts are not affected.
+        let (status, _, _) = anon
+            .post(
+                "/api/v1/login",
+                json!({"user": "rocket.cat", "password": "x"}),
+            )
+            .await;
+        assert_eq!(status, 401);
+    }
+);

@@ -301,6 +301,7 @@ impl Server {
             .env("BIND_IP", "127.0.0.1")
             .env("ROOT_URL", &url)
             .env("RUST_LOG", rust_log)
+            .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::from(log))
             .stderr(Stdio::from(log_err));

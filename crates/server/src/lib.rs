@@ -58,6 +58,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         settings,
         authz,
         passwords: Passwords::new(),
+        login_guard: Default::default(),
         rate_limits,
         instance_id,
         started_at: now,
@@ -98,6 +99,7 @@ fn spawn_housekeeping(state: AppState) {
                 tracing::warn!(error = %e, "purging expired tokens failed");
             }
             state.rate_limits.forget_idle();
+            state.login_guard.forget_old(now);
         }
     });
 }

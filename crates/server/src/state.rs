@@ -8,6 +8,7 @@ use ferrochat_store::Store;
 use crate::config::Config;
 use crate::gateway::ratelimit::RateLimits;
 use crate::services::authz::Authz;
+use crate::services::login_guard::LoginGuard;
 use crate::services::passwords::Passwords;
 use crate::services::settings::Settings;
 
@@ -20,6 +21,7 @@ pub struct Inner {
     pub settings: Settings,
     pub authz: Authz,
     pub passwords: Passwords,
+    pub login_guard: LoginGuard,
     pub rate_limits: RateLimits,
     /// Sent as `X-Instance-ID`; distinguishes nodes of a cluster.
     pub instance_id: String,

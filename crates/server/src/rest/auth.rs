@@ -1,6 +1,9 @@
 //! `login`, `logout`, `me`.
 
+use std::net::SocketAddr;
+
 use axum::Router;
+use axum::extract::ConnectInfo;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -59,10 +62,14 @@ fn login_request(params: &Params) -> Result<LoginRequest> {
     LoginRequest::from_ddp(&Value::Object(body.clone()))
 }
 
-async fn login(State(state): State<AppState>, params: Params) -> Response {
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    params: Params,
+) -> Response {
     let result = async {
         let request = login_request(&params)?;
-        auth::login(&state, request).await
+        auth::login(&state, request, Some(peer.ip())).await
     }
     .await;
     match result {

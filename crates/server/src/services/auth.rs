@@ -1,6 +1,8 @@
 //! Logging in and out. Both transports hand a DDP-style login request to [`login`]; REST's
 //! `loginCompatibility` rewriting happens in the REST layer.
 
+use std::net::IpAddr;
+
 use ferrochat_model::User;
 use ferrochat_model::ids::{hash_login_token, random_secret};
 use ferrochat_model::password::{client_digest, is_digest};
@@ -127,7 +129,12 @@ pub async fn issue_token(state: &AppState, user: &User) -> Result<(String, i64)>
     Ok((token, expires))
 }
 
-pub async fn login(state: &AppState, request: LoginRequest) -> Result<LoginResult> {
+/// `client_ip` feeds the brute-force protection; `None` when the transport does not know it.
+pub async fn login(
+    state: &AppState,
+    request: LoginRequest,
+    client_ip: Option<IpAddr>,
+) -> Result<LoginResult> {
     match request {
         LoginRequest::Resume { token } => {
             let hashed = hash_login_token(&token);
@@ -153,38 +160,59 @@ pub async fn login(state: &AppState, request: LoginRequest) -> Result<LoginResul
             })
         }
         LoginRequest::Password { user: who, digest } => {
-            let Some(mut user) = find_user(state, &who).await? else {
-                // Spend the same effort as a real check so timing does not reveal the account.
-                let _ = state.passwords.verify(&digest, DUMMY_HASH).await;
-                return Err(bad_credentials());
+            let login_name = match &who {
+                LoginUser::Username(n) | LoginUser::Email(n) | LoginUser::Id(n) => n.clone(),
             };
-            let Some(stored) = user.password_hash.clone() else {
-                return Err(bad_credentials());
-            };
-            match state.passwords.verify(&digest, &stored).await? {
-                Verified::No => return Err(bad_credentials()),
-                Verified::Yes => {}
-                Verified::YesRehash(new_hash) => user.password_hash = Some(new_hash),
-            }
-            if !user.active {
-                return Err(Error::LoginFailed {
-                    error: Value::String("error-user-is-not-activated".into()),
-                    reason: "User is not activated".into(),
-                });
-            }
             let now = now_ms();
-            user.last_login = Some(now);
-            user.updated_at = now;
-            state.store.update_user(&user).await?;
-            let (token, token_expires) = issue_token(state, &user).await?;
-            Ok(LoginResult {
-                user,
-                token,
-                token_expires,
-                kind: "password",
-            })
+            state
+                .login_guard
+                .check(&state.settings, &login_name, client_ip, now)?;
+            let result = password_login(state, &who, &digest).await;
+            match &result {
+                Ok(_) => state.login_guard.record_success(&login_name),
+                Err(Error::LoginFailed { .. }) => {
+                    state
+                        .login_guard
+                        .record_failure(&login_name, client_ip, now)
+                }
+                Err(_) => {}
+            }
+            result
         }
     }
+}
+
+async fn password_login(state: &AppState, who: &LoginUser, digest: &str) -> Result<LoginResult> {
+    let Some(mut user) = find_user(state, who).await? else {
+        // Spend the same effort as a real check so timing does not reveal the account.
+        let _ = state.passwords.verify(digest, DUMMY_HASH).await;
+        return Err(bad_credentials());
+    };
+    let Some(stored) = user.password_hash.clone() else {
+        return Err(bad_credentials());
+    };
+    match state.passwords.verify(digest, &stored).await? {
+        Verified::No => return Err(bad_credentials()),
+        Verified::Yes => {}
+        Verified::YesRehash(new_hash) => user.password_hash = Some(new_hash),
+    }
+    if !user.active {
+        return Err(Error::LoginFailed {
+            error: Value::String("error-user-is-not-activated".into()),
+            reason: "User is not activated".into(),
+        });
+    }
+    let now = now_ms();
+    user.last_login = Some(now);
+    user.updated_at = now;
+    state.store.update_user(&user).await?;
+    let (token, token_expires) = issue_token(state, &user).await?;
+    Ok(LoginResult {
+        user,
+        token,
+        token_expires,
+        kind: "password",
+    })
 }
 
 /// Removes the token the caller used.

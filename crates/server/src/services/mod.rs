@@ -4,6 +4,8 @@
 
 pub mod auth;
 pub mod authz;
+pub mod history;
+pub mod login_guard;
 pub mod messages;
 pub mod passwords;
 pub mod rooms;
