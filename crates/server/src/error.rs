@@ -14,12 +14,22 @@ pub enum Error {
         reason: Option<String>,
         details: Option<Value>,
     },
+    /// `API.v1.failure(message, errorType?)`: 400 with `error: "<message>"` as given (no
+    /// ` [code]` suffix) and `errorType` only when there is one.
+    #[error("{message}")]
+    Plain {
+        message: String,
+        error_type: Option<String>,
+    },
     /// Schema validation of a request (ajv in Rocket.Chat).
     #[error("{message}")]
     InvalidParams { message: String, in_query: bool },
     /// No or invalid credentials on a route that needs them.
     #[error("You must be logged in to do this.")]
     Unauthorized,
+    /// `API.v1.unauthorized(msg)` from inside a handler: 401 `{"success": false, "error": msg}`.
+    #[error("{0}")]
+    UnauthorizedWith(String),
     /// A permission check failed.
     #[error("User does not have the permissions required for this action [error-unauthorized]")]
     Forbidden,
@@ -51,6 +61,22 @@ impl Error {
             code: code.to_owned(),
             reason: Some(reason.into()),
             details: None,
+        }
+    }
+
+    /// `API.v1.failure(message)`: a 400 whose `error` is the message itself.
+    pub fn plain(message: impl Into<String>) -> Self {
+        Error::Plain {
+            message: message.into(),
+            error_type: None,
+        }
+    }
+
+    /// `API.v1.failure(message, errorType)`.
+    pub fn plain_with_type(message: impl Into<String>, error_type: impl Into<String>) -> Self {
+        Error::Plain {
+            message: message.into(),
+            error_type: Some(error_type.into()),
         }
     }
 
@@ -87,6 +113,16 @@ impl Error {
                 }
                 (StatusCode::BAD_REQUEST, body)
             }
+            Error::Plain {
+                message,
+                error_type,
+            } => {
+                let mut body = json!({"success": false, "error": message});
+                if let Some(error_type) = error_type {
+                    body["errorType"] = Value::String(error_type.clone());
+                }
+                (StatusCode::BAD_REQUEST, body)
+            }
             Error::InvalidParams { message, in_query } => {
                 let body = if *in_query {
                     json!({"success": false, "error": message, "errorType": "error-invalid-params"})
@@ -103,6 +139,10 @@ impl Error {
                     "status": "error",
                     "message": "You must be logged in to do this.",
                 }),
+            ),
+            Error::UnauthorizedWith(message) => (
+                StatusCode::UNAUTHORIZED,
+                json!({"success": false, "error": message}),
             ),
             Error::Forbidden => (
                 StatusCode::FORBIDDEN,

@@ -4,6 +4,7 @@ pub mod bootstrap;
 pub mod config;
 pub mod error;
 pub mod gateway;
+pub mod paging;
 pub mod params;
 pub mod registry;
 pub mod rest;

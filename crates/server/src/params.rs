@@ -208,41 +208,66 @@ impl<S: Send + Sync> FromRequest<S> for Params {
     type Rejection = Error;
 
     async fn from_request(req: Request<Body>, _state: &S) -> Result<Self> {
-        if matches!(*req.method(), Method::GET | Method::HEAD | Method::DELETE) {
-            let mut params = Params::from_query(req.uri().query().unwrap_or(""));
-            if *req.method() == Method::DELETE {
-                // DELETE routes (push.token) take a JSON body too.
-                let body = read_body(req).await?;
-                if let Some(Value::Object(map)) = body {
-                    params.map.extend(map);
-                    params.in_query = false;
-                }
+        let params = read_request(req).await?;
+        // PostgreSQL cannot store or compare text with NUL characters; refuse them here
+        // rather than fail in the database.
+        if let Some(key) = params
+            .map
+            .iter()
+            .find(|(k, v)| k.contains('\0') || has_nul(v))
+            .map(|(k, _)| k.replace('\0', "\\u0000"))
+        {
+            return Err(params.invalid(format!("'{key}' must not contain NUL characters")));
+        }
+        Ok(params)
+    }
+}
+
+/// Whether a value holds a NUL character anywhere (keys included).
+fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+async fn read_request(req: Request<Body>) -> Result<Params> {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::DELETE) {
+        let mut params = Params::from_query(req.uri().query().unwrap_or(""));
+        if *req.method() == Method::DELETE {
+            // DELETE routes (push.token) take a JSON body too.
+            let body = read_body(req).await?;
+            if let Some(Value::Object(map)) = body {
+                params.map.extend(map);
+                params.in_query = false;
             }
-            return Ok(params);
         }
-        let is_form = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-        if is_form {
-            let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
-                .await
-                .map_err(|_| Error::PayloadTooLarge)?;
-            let text = std::str::from_utf8(&bytes)
-                .map_err(|_| Error::failure("error-invalid-body", "The body is not UTF-8"))?;
-            let mut params = Params::from_query(text);
-            params.in_query = false;
-            return Ok(params);
-        }
-        match read_body(req).await? {
-            None => Ok(Params::default()),
-            Some(Value::Object(map)) => Ok(Params::from_map(map, false)),
-            Some(_) => Err(Error::failure(
-                "error-invalid-body",
-                "The request body must be a JSON object",
-            )),
-        }
+        return Ok(params);
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if is_form {
+        let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
+            .await
+            .map_err(|_| Error::PayloadTooLarge)?;
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| Error::failure("error-invalid-body", "The body is not UTF-8"))?;
+        let mut params = Params::from_query(text);
+        params.in_query = false;
+        return Ok(params);
+    }
+    match read_body(req).await? {
+        None => Ok(Params::default()),
+        Some(Value::Object(map)) => Ok(Params::from_map(map, false)),
+        Some(_) => Err(Error::failure(
+            "error-invalid-body",
+            "The request body must be a JSON object",
+        )),
     }
 }
 
@@ -281,6 +306,13 @@ mod tests {
             err.status_and_body().1["errorType"],
             json!("invalid-params")
         );
+    }
+
+    #[test]
+    fn nul_characters_are_found_anywhere() {
+        assert!(has_nul(&json!({"a": [1, {"b": "x\u{0}y"}]})));
+        assert!(has_nul(&json!({"k\u{0}": 1})));
+        assert!(!has_nul(&json!({"a": ["x", 0, null]})));
     }
 
     #[test]

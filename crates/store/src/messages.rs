@@ -194,18 +194,17 @@ impl Store {
         .bind(message.t.as_deref())
         .execute(&mut *tx)
         .await?;
+        // The room's copy of its last message follows the edit.
         sqlx::query(
-            "UPDATE rooms SET last_message = $2, updated_at = $3 WHERE id = $4 AND lm = $5 \
+            "UPDATE rooms SET last_message = $1, updated_at = $2 WHERE id = $3 AND lm = $4 \
              AND last_message IS NOT NULL",
         )
-        .bind(&message.id)
         .bind(json_text(message))
         .bind(message.updated_at)
         .bind(&message.rid)
         .bind(message.ts)
         .execute(&mut *tx)
-        .await
-        .ok();
+        .await?;
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }

@@ -408,3 +408,21 @@ pub(crate) async fn insert_room(conn: &mut sqlx::AnyConnection, room: &Room) -> 
     .map_err(classify)?;
     Ok(())
 }
+
+impl Store {
+    /// The direct-message room whose members are exactly `uids` (in any order), if there is
+    /// one (`findOneDirectRoomContainingAllUserIDs`). Rooms store their `uids` sorted, so the
+    /// sorted list's JSON text identifies the room.
+    pub async fn direct_room_by_uids(&self, uids: &[String]) -> Result<Option<Room>> {
+        let mut sorted = uids.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM rooms WHERE t = 'd' AND uids = $1 ORDER BY ts LIMIT 1"
+        ))
+        .bind(json_text(&sorted))
+        .fetch_optional(&self.read)
+        .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+}

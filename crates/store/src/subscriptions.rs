@@ -197,6 +197,41 @@ impl Store {
         .collect()
     }
 
+    /// Memberships of a room whose room roles include `role` (`owner`, `moderator`,
+    /// `leader`), oldest first.
+    pub async fn subscriptions_with_role(
+        &self,
+        rid: &str,
+        role: &str,
+    ) -> Result<Vec<Subscription>> {
+        // Roles are stored as a JSON array of plain role names; a role name never contains
+        // a double quote, so the quoted name only matches a whole element.
+        let pattern = format!("%{}%", json_text(role));
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM subscriptions WHERE rid = $1 AND roles LIKE $2 ORDER BY ts"
+        ))
+        .bind(rid)
+        .bind(pattern)
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+    }
+
+    /// Memberships of a room that carry any room role, oldest first (`channels.roles`).
+    pub async fn subscriptions_with_roles(&self, rid: &str) -> Result<Vec<Subscription>> {
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM subscriptions WHERE rid = $1 AND roles <> '[]' ORDER BY ts"
+        ))
+        .bind(rid)
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+    }
+
     /// Members of a room with their room roles, optionally only those whose username or
     /// name contains `filter` and whose status is in `statuses`.
     pub async fn room_members(

@@ -126,4 +126,77 @@ impl Store {
             .rows_affected(),
         )
     }
+
+    /// Every token of a user, oldest first.
+    pub async fn user_tokens(&self, user_id: &str) -> Result<Vec<LoginToken>> {
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM login_tokens WHERE user_id = $1 ORDER BY created_at"
+        ))
+        .bind(user_id)
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+    }
+
+    /// A user's personal access token by name.
+    pub async fn personal_token(&self, user_id: &str, name: &str) -> Result<Option<LoginToken>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM login_tokens WHERE user_id = $1 AND kind = $2 AND name = $3"
+        ))
+        .bind(user_id)
+        .bind(KIND_PERSONAL)
+        .bind(name)
+        .fetch_optional(&self.read)
+        .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// Replaces a personal access token with a new one of the same name, atomically.
+    /// Returns false (and changes nothing) when there was no token of that name.
+    pub async fn replace_personal_token(&self, token: &LoginToken) -> Result<bool> {
+        let name = token.name.as_deref().unwrap_or_default();
+        let mut tx = self.write.begin().await?;
+        let done =
+            sqlx::query("DELETE FROM login_tokens WHERE user_id = $1 AND kind = $2 AND name = $3")
+                .bind(&token.user_id)
+                .bind(KIND_PERSONAL)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query(&format!(
+            "INSERT INTO login_tokens ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        ))
+        .bind(&token.hashed_token)
+        .bind(&token.user_id)
+        .bind(token.created_at)
+        .bind(token.expires_at)
+        .bind(&token.kind)
+        .bind(token.name.as_deref())
+        .bind(token.last_token_part.as_deref())
+        .bind(token.bypass_two_factor)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Logs a user's other sessions out: removes their session tokens except `keep`.
+    /// Personal access tokens stay.
+    pub async fn delete_other_session_tokens(&self, user_id: &str, keep: &str) -> Result<u64> {
+        Ok(sqlx::query(
+            "DELETE FROM login_tokens WHERE user_id = $1 AND kind = $2 AND hashed_token <> $3",
+        )
+        .bind(user_id)
+        .bind(KIND_RESUME)
+        .bind(keep)
+        .execute(&self.write)
+        .await?
+        .rows_affected())
+    }
 }

@@ -3,9 +3,9 @@
 use ferrochat_model::User;
 use sqlx::any::AnyRow;
 
-use crate::filter::{FieldKind, FieldMap, bind_all};
+use crate::filter::{Bind, FieldKind, FieldMap, bind_all};
 use crate::rows::{get, get_bool, json_text, object, opt_value, string_list};
-use crate::{Filter, Page, Result, Sort, Store, classify};
+use crate::{Dialect, Filter, Page, Result, Sort, Store, classify};
 
 pub(crate) const COLUMNS: &str = "id, username, name, email, email_verified, user_type, active, roles, \
     status, status_default, status_connection, status_text, utc_offset, created_at, updated_at, \
@@ -28,6 +28,52 @@ pub const FIELDS: FieldMap = &[
     ("lastLogin", "last_login", FieldKind::Date),
     ("nickname", "nickname", FieldKind::Text),
 ];
+
+/// The fields callers without `view-full-other-user-info` may query and sort by: the
+/// public profile only, so a filter cannot probe e-mail addresses or roles.
+pub const PUBLIC_FIELDS: FieldMap = &[
+    ("_id", "id", FieldKind::Text),
+    ("username", "username", FieldKind::Text),
+    ("name", "name", FieldKind::Text),
+    ("type", "user_type", FieldKind::Text),
+    ("active", "active", FieldKind::Bool),
+    ("status", "status", FieldKind::Text),
+    ("statusText", "status_text", FieldKind::Text),
+    ("nickname", "nickname", FieldKind::Text),
+];
+
+/// What happens to a deleted user's messages (`Message_ErasureType`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum MessageErasure {
+    /// Remove them (into the trash, so syncing clients learn of it).
+    Delete,
+    /// Re-attribute them to another user (`rocket.cat`), with an `alias`.
+    Unlink {
+        user_id: String,
+        username: String,
+        alias: String,
+    },
+    /// Leave them as they are, under the stored username.
+    Keep,
+}
+
+/// Whom `users.autocomplete` may propose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserScope<'a> {
+    /// Every active user.
+    Everyone,
+    /// Users sharing a direct-message room with this user.
+    DirectContactsOf(&'a str),
+    /// Users sharing any room with this user.
+    RoomMatesOf(&'a str),
+}
+
+fn find_fn(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "instr",
+        Dialect::Postgres => "strpos",
+    }
+}
 
 pub(crate) fn from_row(row: &AnyRow) -> Result<User> {
     Ok(User {
@@ -299,5 +345,300 @@ impl Store {
             "n",
         )?;
         Ok((rows.iter().map(from_row).collect::<Result<_>>()?, total))
+    }
+
+    /// Users whose status is not `offline` (`findUsersNotOffline`), optionally only among
+    /// `ids`.
+    pub async fn users_not_offline(&self, ids: Option<&[String]>) -> Result<Vec<User>> {
+        let mut sql =
+            format!("SELECT {COLUMNS} FROM users WHERE status IN ('online', 'away', 'busy')");
+        if let Some(ids) = ids {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+            sql.push_str(&format!(" AND id IN ({})", placeholders.join(", ")));
+        }
+        sql.push_str(" ORDER BY username");
+        let mut query = sqlx::query(&sql);
+        for id in ids.unwrap_or_default() {
+            query = query.bind(id.as_str());
+        }
+        query
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(from_row)
+            .collect()
+    }
+
+    /// Users other than `except` changed at or after `since` (`findNotIdUpdatedFrom`).
+    pub async fn users_updated_since(&self, except: &str, since: i64) -> Result<Vec<User>> {
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM users WHERE id <> $1 AND updated_at >= $2 ORDER BY username"
+        ))
+        .bind(except)
+        .bind(since)
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+    }
+
+    /// Active users (apps excluded) whose username or name contains `term`
+    /// (case-insensitively), who match `filter`, are not named in `exceptions` and are in
+    /// `scope`; ordered by username.
+    pub async fn find_users_for_autocomplete(
+        &self,
+        term: &str,
+        exceptions: &[String],
+        filter: &Filter,
+        scope: UserScope<'_>,
+        limit: i64,
+    ) -> Result<Vec<User>> {
+        let (where_sql, mut binds) = filter.to_sql(self.dialect, 1);
+        let mut conds: Vec<String> = Vec::new();
+        if let Some(rest) = where_sql.strip_prefix(" WHERE ") {
+            conds.push(format!("({rest})"));
+        }
+        let param = |binds: &mut Vec<Bind>, value: Bind| {
+            binds.push(value);
+            format!("${}", binds.len())
+        };
+        let active = param(&mut binds, Bind::Bool(true));
+        conds.push(format!("active = {active} AND user_type <> 'app'"));
+        let needle = term.to_lowercase();
+        if !needle.is_empty() {
+            let p = param(&mut binds, Bind::Text(needle));
+            let find = find_fn(self.dialect);
+            conds.push(format!(
+                "({find}(lower(username), {p}) > 0 OR {find}(lower(name), {p}) > 0)"
+            ));
+        }
+        for exception in exceptions {
+            let p = param(&mut binds, Bind::Text(exception.to_lowercase()));
+            conds.push(format!("lower(username) <> {p}"));
+        }
+        match scope {
+            UserScope::Everyone => {}
+            UserScope::DirectContactsOf(uid) => {
+                let p = param(&mut binds, Bind::Text(uid.to_owned()));
+                conds.push(format!(
+                    "id <> {p} AND id IN (SELECT o.user_id FROM subscriptions m JOIN subscriptions o \
+                     ON o.rid = m.rid WHERE m.user_id = {p} AND m.t = 'd')"
+                ));
+            }
+            UserScope::RoomMatesOf(uid) => {
+                let p = param(&mut binds, Bind::Text(uid.to_owned()));
+                conds.push(format!(
+                    "id <> {p} AND id IN (SELECT o.user_id FROM subscriptions m JOIN subscriptions o \
+                     ON o.rid = m.rid WHERE m.user_id = {p})"
+                ));
+            }
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM users WHERE {} ORDER BY username LIMIT {}",
+            conds.join(" AND "),
+            limit.clamp(1, 100)
+        );
+        bind_all(sqlx::query(&sql), &binds)
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(from_row)
+            .collect()
+    }
+
+    /// Deletes a user with everything that hangs off them: memberships (noted in the
+    /// trash), login tokens, and their messages as `erasure` says. Room counters and last
+    /// messages are repaired. Returns false when there was no such user.
+    pub async fn delete_user_erasing(
+        &self,
+        id: &str,
+        erasure: &MessageErasure,
+        now: i64,
+    ) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
+        let mut touched_rooms: Vec<String> = Vec::new();
+        match erasure {
+            MessageErasure::Delete => {
+                let rows = sqlx::query(
+                    "SELECT rid, COUNT(*) AS n FROM messages WHERE user_id = $1 GROUP BY rid",
+                )
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut counts: Vec<(String, i64)> = Vec::new();
+                for row in &rows {
+                    counts.push((get(row, "rid")?, get(row, "n")?));
+                }
+                sqlx::query(
+                    "INSERT INTO trash (id, collection, rid, user_id, deleted_at, doc) \
+                     SELECT id, 'messages', rid, user_id, $2, '{}' FROM messages WHERE user_id = $1 \
+                     ON CONFLICT (collection, id) DO UPDATE SET deleted_at = excluded.deleted_at",
+                )
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM messages WHERE user_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                for (rid, n) in counts {
+                    sqlx::query(
+                        "UPDATE rooms SET msgs = CASE WHEN msgs > $2 THEN msgs - $2 ELSE 0 END, \
+                         updated_at = $3 WHERE id = $1",
+                    )
+                    .bind(&rid)
+                    .bind(n)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    touched_rooms.push(rid);
+                }
+            }
+            MessageErasure::Unlink {
+                user_id,
+                username,
+                alias,
+            } => {
+                let rows = sqlx::query("SELECT DISTINCT rid FROM messages WHERE user_id = $1")
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                for row in &rows {
+                    touched_rooms.push(get(row, "rid")?);
+                }
+                let set_alias = match self.dialect {
+                    Dialect::Sqlite => "json_set(extra, '$.alias', $5)",
+                    Dialect::Postgres => {
+                        "(extra::jsonb || jsonb_build_object('alias', ($5)::text))::text"
+                    }
+                };
+                sqlx::query(&format!(
+                    "UPDATE messages SET user_id = $2, username = $3, user_name = NULL, \
+                     updated_at = $4, extra = {set_alias} WHERE user_id = $1"
+                ))
+                .bind(id)
+                .bind(user_id)
+                .bind(username)
+                .bind(now)
+                .bind(alias)
+                .execute(&mut *tx)
+                .await?;
+            }
+            MessageErasure::Keep => {}
+        }
+        sqlx::query(
+            "INSERT INTO trash (id, collection, rid, user_id, deleted_at, doc) \
+             SELECT id, 'subscriptions', rid, user_id, $2, '{}' FROM subscriptions WHERE user_id = $1 \
+             ON CONFLICT (collection, id) DO UPDATE SET deleted_at = excluded.deleted_at",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE rooms SET users_count = users_count - 1, updated_at = $2 \
+             WHERE id IN (SELECT rid FROM subscriptions WHERE user_id = $1) AND users_count > 0",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM subscriptions WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM login_tokens WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        for rid in touched_rooms {
+            self.refresh_last_message(&rid, now).await?;
+        }
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Keeps the room documents in step with a user's new username and name (what
+    /// `rename_user_everywhere` leaves to the rooms): the creator reference, the
+    /// `usernames` of direct rooms, `muted` lists, and the embedded last messages of the
+    /// user's rooms.
+    pub async fn rename_user_in_rooms(
+        &self,
+        user_id: &str,
+        old_username: &str,
+        username: &str,
+        now: i64,
+    ) -> Result<()> {
+        if old_username != username {
+            let (old_json, new_json) = (json_text(old_username), json_text(username));
+            let mut tx = self.write.begin().await?;
+            sqlx::query("UPDATE rooms SET creator_username = $2 WHERE creator_id = $1")
+                .bind(user_id)
+                .bind(username)
+                .execute(&mut *tx)
+                .await?;
+            let in_dm = crate::filter::list_contains(self.dialect, "uids", "$1");
+            sqlx::query(&format!(
+                "UPDATE rooms SET usernames = replace(usernames, $2, $3), updated_at = $4 \
+                 WHERE t = 'd' AND {in_dm}"
+            ))
+            .bind(user_id)
+            .bind(&old_json)
+            .bind(&new_json)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let muted = crate::filter::list_contains(self.dialect, "muted", "$1");
+            sqlx::query(&format!(
+                "UPDATE rooms SET muted = replace(muted, $2, $3), updated_at = $4 WHERE {muted}"
+            ))
+            .bind(old_username)
+            .bind(&old_json)
+            .bind(&new_json)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        }
+        let rows = sqlx::query("SELECT rid FROM subscriptions WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(&self.read)
+            .await?;
+        for row in &rows {
+            let rid: String = get(row, "rid")?;
+            self.refresh_last_message(&rid, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Points a room's `lm` / `lastMessage` at its newest message shown in the room.
+    async fn refresh_last_message(&self, rid: &str, now: i64) -> Result<()> {
+        let latest = self
+            .room_history(
+                rid,
+                &crate::messages::HistoryQuery {
+                    count: 1,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let last = latest.first();
+        sqlx::query("UPDATE rooms SET lm = $2, last_message = $3, updated_at = $4 WHERE id = $1")
+            .bind(rid)
+            .bind(last.map(|m| m.ts))
+            .bind(last.map(json_text))
+            .bind(now)
+            .execute(&self.write)
+            .await?;
+        Ok(())
     }
 }

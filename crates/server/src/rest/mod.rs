@@ -7,7 +7,6 @@ pub mod chat;
 pub mod groups;
 pub mod im;
 pub mod info;
-pub mod paging;
 pub mod reply;
 pub mod rooms;
 pub mod settings;

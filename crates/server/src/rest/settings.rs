@@ -6,8 +6,8 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use crate::error::Result;
+use crate::paging::Paging;
 use crate::params::Params;
-use crate::rest::paging::Paging;
 use crate::rest::{Reply, Success};
 use crate::services::settings::SettingValue;
 use crate::state::AppState;

@@ -2,12 +2,17 @@
 //! service function takes the state and the acting user, validates, checks permissions
 //! through `authz`, and talks to the store.
 
+pub mod access_tokens;
 pub mod auth;
 pub mod authz;
+pub mod direct;
 pub mod history;
 pub mod login_guard;
 pub mod messages;
 pub mod passwords;
+pub mod room_admin;
 pub mod rooms;
 pub mod settings;
+pub mod subscriptions;
+pub mod user_rooms;
 pub mod users;

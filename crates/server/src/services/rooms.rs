@@ -58,7 +58,12 @@ pub fn room_not_found(family: RoomFamily) -> Error {
 
 /// Finds the room a request names. Private rooms the caller is not in are reported as not
 /// found, so their existence does not leak.
-pub async fn find(state: &AppState, caller: &User, selector: &RoomSelector, family: RoomFamily) -> Result<Room> {
+pub async fn find(
+    state: &AppState,
+    caller: &User,
+    selector: &RoomSelector,
+    family: RoomFamily,
+) -> Result<Room> {
     let room = match (&selector.id, &selector.name) {
         (Some(id), _) if !id.trim().is_empty() => state.store.room_by_id(id.trim()).await?,
         (_, Some(name)) if !name.trim().is_empty() => {
@@ -82,7 +87,11 @@ pub async fn find(state: &AppState, caller: &User, selector: &RoomSelector, fami
 }
 
 pub async fn is_member(state: &AppState, room: &Room, user: &User) -> Result<bool> {
-    Ok(state.store.subscription(&room.id, &user.id).await?.is_some())
+    Ok(state
+        .store
+        .subscription(&room.id, &user.id)
+        .await?
+        .is_some())
 }
 
 /// `canAccessRoom`: members may read any room; public channels are readable with
@@ -94,7 +103,12 @@ pub async fn can_read(state: &AppState, room: &Room, user: &User) -> Result<bool
     if room.t == RoomType::Channel {
         return state
             .authz
-            .has_any(&state.store, user, &["view-c-room", "preview-c-room"], Some(&room.id))
+            .has_any(
+                &state.store,
+                user,
+                &["view-c-room", "preview-c-room"],
+                Some(&room.id),
+            )
             .await;
     }
     Ok(false)
@@ -114,7 +128,11 @@ pub fn channel_name_rule(state: &AppState) -> NameRule {
 }
 
 /// Validates a channel or group name and checks it is free (ignoring `except_room`).
-pub async fn check_room_name(state: &AppState, name: &str, except_room: Option<&str>) -> Result<()> {
+pub async fn check_room_name(
+    state: &AppState,
+    name: &str,
+    except_room: Option<&str>,
+) -> Result<()> {
     if !channel_name_rule(state).is_valid(name) {
         return Err(Error::failure(
             "error-invalid-room-name",
@@ -136,7 +154,13 @@ pub async fn check_room_name(state: &AppState, name: &str, except_room: Option<&
 
 /// The membership record of `user` in `room`. Direct rooms are named after the other
 /// participants.
-pub fn new_subscription(room: &Room, user: &User, roles: Vec<String>, others: &[User], now: i64) -> Subscription {
+pub fn new_subscription(
+    room: &Room,
+    user: &User,
+    roles: Vec<String>,
+    others: &[User],
+    now: i64,
+) -> Subscription {
     let (name, fname) = match room.t {
         RoomType::Direct => {
             let others: Vec<&User> = others.iter().filter(|o| o.id != user.id).collect();
@@ -144,8 +168,18 @@ pub fn new_subscription(room: &Room, user: &User, roles: Vec<String>, others: &[
                 (user.username.clone(), Some(user.name.clone()))
             } else {
                 (
-                    others.iter().map(|o| o.username.as_str()).collect::<Vec<_>>().join(", "),
-                    Some(others.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", ")),
+                    others
+                        .iter()
+                        .map(|o| o.username.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    Some(
+                        others
+                            .iter()
+                            .map(|o| o.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
                 )
             }
         }
@@ -184,7 +218,13 @@ pub fn new_subscription(room: &Room, user: &User, roles: Vec<String>, others: &[
 /// Adds a user to a channel or group, announcing it with a system message: `uj` when the
 /// user joined by themselves, `au` when someone added them. Returns false when the user
 /// was already a member.
-pub async fn add_member(state: &AppState, room: &Room, user: &User, roles: Vec<String>, by: Option<&User>) -> Result<bool> {
+pub async fn add_member(
+    state: &AppState,
+    room: &Room,
+    user: &User,
+    roles: Vec<String>,
+    by: Option<&User>,
+) -> Result<bool> {
     let now = now_ms();
     let sub = new_subscription(room, user, roles, &[], now);
     if !state.store.add_subscription(&sub).await? {
@@ -204,8 +244,17 @@ pub async fn add_member(state: &AppState, room: &Room, user: &User, roles: Vec<S
 }
 
 /// Removes a user from a room: `ul` when they left, `ru` when someone removed them.
-pub async fn remove_member(state: &AppState, room: &Room, user: &User, by: Option<&User>) -> Result<bool> {
-    if !state.store.remove_subscription(&room.id, &user.id, now_ms()).await? {
+pub async fn remove_member(
+    state: &AppState,
+    room: &Room,
+    user: &User,
+    by: Option<&User>,
+) -> Result<bool> {
+    if !state
+        .store
+        .remove_subscription(&room.id, &user.id, now_ms())
+        .await?
+    {
         return Ok(false);
     }
     if room.t != RoomType::Direct {
@@ -242,9 +291,17 @@ pub async fn create(state: &AppState, creator: &User, t: RoomType, new: NewRoom)
     let permission = match t {
         RoomType::Channel => "create-c",
         RoomType::Group => "create-p",
-        RoomType::Direct => return Err(Error::failure("error-invalid-room-type", "Invalid room type")),
+        RoomType::Direct => {
+            return Err(Error::failure(
+                "error-invalid-room-type",
+                "Invalid room type",
+            ));
+        }
     };
-    state.authz.require(&state.store, creator, permission, None).await?;
+    state
+        .authz
+        .require(&state.store, creator, permission, None)
+        .await?;
     let name = new.name.trim().to_owned();
     check_room_name(state, &name, None).await?;
     let mut members: Vec<User> = Vec::new();
@@ -253,11 +310,10 @@ pub async fn create(state: &AppState, creator: &User, t: RoomType, new: NewRoom)
         if username.is_empty() || username == creator.username {
             continue;
         }
+        // Rocket.Chat's `createRoom` looks the members up in one query and silently skips
+        // names that match no user.
         let Some(member) = state.store.user_by_username(username).await? else {
-            return Err(Error::failure(
-                "error-user-not-found",
-                format!("The user {username} does not exist"),
-            ));
+            continue;
         };
         if !members.iter().any(|m| m.id == member.id) {
             members.push(member);
@@ -299,17 +355,30 @@ pub async fn create(state: &AppState, creator: &User, t: RoomType, new: NewRoom)
     };
     let mut subs = Vec::new();
     if !new.exclude_self {
-        subs.push(new_subscription(&room, creator, vec!["owner".into()], &[], now));
+        subs.push(new_subscription(
+            &room,
+            creator,
+            vec!["owner".into()],
+            &[],
+            now,
+        ));
     }
     for member in &members {
         subs.push(new_subscription(&room, member, Vec::new(), &[], now));
     }
-    state.store.create_room(&room, &subs).await.map_err(|e| match e {
-        ferrochat_store::StoreError::Duplicate(_) => Error::failure(
-            "error-duplicate-channel-name",
-            format!("A channel with name '{}' exists", room.name.clone().unwrap_or_default()),
-        ),
-        other => other.into(),
-    })?;
+    state
+        .store
+        .create_room(&room, &subs)
+        .await
+        .map_err(|e| match e {
+            ferrochat_store::StoreError::Duplicate(_) => Error::failure(
+                "error-duplicate-channel-name",
+                format!(
+                    "A channel with name '{}' exists",
+                    room.name.clone().unwrap_or_default()
+                ),
+            ),
+            other => other.into(),
+        })?;
     Ok(state.store.room_by_id(&room.id).await?.unwrap_or(room))
 }

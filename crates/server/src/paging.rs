@@ -49,6 +49,11 @@ impl Paging {
         })
     }
 
+    /// The `fields` projection as given, for endpoints that project documents themselves.
+    pub fn fields(&self) -> Option<&Map<String, Value>> {
+        self.fields.as_ref()
+    }
+
     pub fn page(&self) -> Page {
         Page {
             offset: self.offset,

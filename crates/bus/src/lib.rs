@@ -1,0 +1,215 @@
+//! Realtime events between nodes. A service publishes an [`Event`]; every node's realtime
+//! hub receives it and pushes it to the WebSocket clients that subscribed to it.
+//!
+//! Without Redis the bus is a broadcast channel inside the process. With Redis, a node
+//! delivers its own events locally at once and also publishes them on one Redis channel;
+//! one subscriber connection per node receives the other nodes' events (its own are
+//! recognised by the origin and skipped). When Redis is down, local delivery goes on and
+//! cross-node delivery resumes when it is back; clients fill the gap with their
+//! `loadMissedMessages` / `updatedSince` calls, as Rocket.Chat's do after a reconnect.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::{broadcast, mpsc};
+
+/// The Redis channel every node publishes to and listens on.
+pub const CHANNEL: &str = "ferrochat:events";
+
+/// Who receives an event on each node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Audience {
+    /// Every connection subscribed to the event's stream and name.
+    Subscribers,
+    /// Subscribers to the stream and name, plus these users' connections subscribed to the
+    /// stream's catch-all name (`__my_messages__` for room messages).
+    Members(Vec<String>),
+}
+
+/// One realtime event, as DDP sends it: `{"msg":"changed","collection":stream,"id":"id",
+/// "fields":{"eventName":name,"args":args}}`. `args` carries EJSON dates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub stream: String,
+    pub name: String,
+    pub args: Value,
+    pub audience: Audience,
+    /// The node that published it.
+    #[serde(default)]
+    pub origin: String,
+}
+
+impl Event {
+    pub fn new(stream: &str, name: impl Into<String>, args: Value) -> Self {
+        Self {
+            stream: stream.to_owned(),
+            name: name.into(),
+            args,
+            audience: Audience::Subscribers,
+            origin: String::new(),
+        }
+    }
+
+    pub fn to_members(mut self, members: Vec<String>) -> Self {
+        self.audience = Audience::Members(members);
+        self
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+}
+
+/// The event bus of one node. Cheap to clone.
+#[derive(Clone)]
+pub struct Bus {
+    node_id: Arc<str>,
+    local: broadcast::Sender<Arc<Event>>,
+    outbound: Option<mpsc::Sender<Arc<Event>>>,
+}
+
+/// How many events a slow local consumer may fall behind before it misses some.
+const LOCAL_CAPACITY: usize = 16 * 1024;
+/// Events waiting to go to Redis; beyond this, cross-node delivery drops the newest.
+const OUTBOUND_CAPACITY: usize = 16 * 1024;
+
+impl Bus {
+    /// A bus that stays inside this process (the embedded mode).
+    pub fn in_process(node_id: &str) -> Self {
+        let (local, _) = broadcast::channel(LOCAL_CAPACITY);
+        Self {
+            node_id: node_id.into(),
+            local,
+            outbound: None,
+        }
+    }
+
+    /// A bus shared with other nodes through Redis. Fails only when the URL is malformed;
+    /// an unreachable Redis is retried in the background.
+    pub fn with_redis(node_id: &str, url: &str) -> Result<Self, BusError> {
+        let client = redis::Client::open(url)?;
+        let (local, _) = broadcast::channel(LOCAL_CAPACITY);
+        let (outbound, rx) = mpsc::channel(OUTBOUND_CAPACITY);
+        tokio::spawn(publisher(client.clone(), rx));
+        tokio::spawn(subscriber(client, node_id.to_owned(), local.clone()));
+        Ok(Self {
+            node_id: node_id.into(),
+            local,
+            outbound: Some(outbound),
+        })
+    }
+
+    pub fn node_id(&self) -> &str {
+        &self.node_id
+    }
+
+    /// Delivers an event on this node at once and to the other nodes through Redis.
+    pub fn publish(&self, mut event: Event) {
+        event.origin = self.node_id.to_string();
+        let event = Arc::new(event);
+        // No receivers yet is fine: nobody is listening.
+        let _ = self.local.send(event.clone());
+        if let Some(outbound) = &self.outbound
+            && outbound.try_send(event).is_err()
+        {
+            tracing::warn!(
+                "the Redis publisher is falling behind; an event was not sent to other nodes"
+            );
+        }
+    }
+
+    /// Every event this node should deliver, its own and other nodes'.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.local.subscribe()
+    }
+}
+
+async fn publisher(client: redis::Client, mut rx: mpsc::Receiver<Arc<Event>>) {
+    let mut connection: Option<redis::aio::MultiplexedConnection> = None;
+    while let Some(event) = rx.recv().await {
+        let Ok(payload) = serde_json::to_string(&*event) else {
+            continue;
+        };
+        if connection.is_none() {
+            match client.get_multiplexed_async_connection().await {
+                Ok(c) => connection = Some(c),
+                Err(e) => {
+                    tracing::warn!(error = %e, "Redis is unreachable; event delivered on this node only");
+                    continue;
+                }
+            }
+        }
+        if let Some(conn) = connection.as_mut() {
+            let sent: Result<i64, _> = redis::cmd("PUBLISH")
+                .arg(CHANNEL)
+                .arg(&payload)
+                .query_async(conn)
+                .await;
+            if let Err(e) = sent {
+                tracing::warn!(error = %e, "publishing to Redis failed; event delivered on this node only");
+                connection = None;
+            }
+        }
+    }
+}
+
+async fn subscriber(client: redis::Client, node_id: String, local: broadcast::Sender<Arc<Event>>) {
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        match client.get_async_pubsub().await {
+            Ok(mut pubsub) => match pubsub.subscribe(CHANNEL).await {
+                Ok(()) => {
+                    tracing::info!("listening for other nodes' events on Redis");
+                    backoff = Duration::from_millis(200);
+                    let mut messages = pubsub.on_message();
+                    while let Some(message) = messages.next().await {
+                        let Ok(payload) = message.get_payload::<String>() else {
+                            continue;
+                        };
+                        match serde_json::from_str::<Event>(&payload) {
+                            Ok(event) if event.origin != node_id => {
+                                let _ = local.send(Arc::new(event));
+                            }
+                            Ok(_) => {}
+                            Err(e) => {
+                                tracing::warn!(error = %e, "ignoring a malformed event from Redis")
+                            }
+                        }
+                    }
+                    tracing::warn!("lost the Redis subscription; reconnecting");
+                }
+                Err(e) => tracing::warn!(error = %e, "subscribing on Redis failed"),
+            },
+            Err(e) => tracing::warn!(error = %e, "Redis is unreachable; retrying"),
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn in_process_delivers_to_every_subscriber() {
+        let bus = Bus::in_process("n1");
+        let mut a = bus.subscribe();
+        let mut b = bus.subscribe();
+        bus.publish(Event::new(
+            "stream-room-messages",
+            "r1",
+            json!([{"msg": "hi"}]),
+        ));
+        let got = a.recv().await.unwrap();
+        assert_eq!(got.name, "r1");
+        assert_eq!(got.origin, "n1");
+        assert_eq!(b.recv().await.unwrap().args, json!([{"msg": "hi"}]));
+    }
+}
