@@ -24,6 +24,7 @@
 //! - `FERROCHAT_TEST_LOG`: `RUST_LOG` for the spawned servers (default `warn`).
 //! - `FERROCHAT_KEEP_TEST_DIRS=1`: keep each test's data directory (with `server.log`) and database.
 #![allow(dead_code)]
+pub mod ddp;
 
 use std::fs::{self, File, OpenOptions};
 use std::future::Future;

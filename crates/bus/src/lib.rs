@@ -25,8 +25,12 @@ pub enum Audience {
     /// Every connection subscribed to the event's stream and name.
     Subscribers,
     /// Subscribers to the stream and name, plus these users' connections subscribed to the
-    /// stream's catch-all name (`__my_messages__` for room messages).
-    Members(Vec<String>),
+    /// stream's catch-all name (`__my_messages__` for room messages), who receive
+    /// `member_args` instead of the event's args.
+    Members {
+        users: Vec<String>,
+        member_args: Value,
+    },
 }
 
 /// One realtime event, as DDP sends it: `{"msg":"changed","collection":stream,"id":"id",
@@ -53,8 +57,9 @@ impl Event {
         }
     }
 
-    pub fn to_members(mut self, members: Vec<String>) -> Self {
-        self.audience = Audience::Members(members);
+    /// Also delivers the event to these users' catch-all subscriptions, with other args.
+    pub fn to_members(mut self, users: Vec<String>, member_args: Value) -> Self {
+        self.audience = Audience::Members { users, member_args };
         self
     }
 }

@@ -61,6 +61,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "this node's id in X-Instance-ID (default: random per start)",
     ),
     (
+        "DDP_HEARTBEAT_MS",
+        "DDP heartbeat: ping after this much silence, close if no answer as long again (default 30000)",
+    ),
+    (
         "OVERWRITE_SETTING_<id>",
         "force a setting's value, as in Rocket.Chat",
     ),
@@ -78,6 +82,7 @@ pub struct Config {
     pub admin: Option<AdminSeed>,
     pub test_mode: bool,
     pub instance_id: Option<String>,
+    pub ddp_heartbeat: std::time::Duration,
     /// `OVERWRITE_SETTING_<id>` values, raw.
     pub setting_overrides: Vec<(String, String)>,
 }
@@ -164,6 +169,18 @@ impl Config {
             })?,
             None => 10,
         };
+        let ddp_heartbeat = match get("DDP_HEARTBEAT_MS") {
+            Some(ms) => match ms.parse::<u64>() {
+                Ok(ms) if ms >= 100 => std::time::Duration::from_millis(ms),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        key: "DDP_HEARTBEAT_MS",
+                        message: format!("{ms:?} is not a number of milliseconds (at least 100)"),
+                    });
+                }
+            },
+            None => std::time::Duration::from_secs(30),
+        };
         let test_mode =
             get("TEST_MODE").is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
         let admin = match (get("ADMIN_USERNAME"), get("ADMIN_PASS")) {
@@ -200,6 +217,7 @@ impl Config {
             admin,
             test_mode,
             instance_id: get("INSTANCE_ID"),
+            ddp_heartbeat,
             setting_overrides,
         })
     }

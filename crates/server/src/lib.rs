@@ -6,6 +6,7 @@ pub mod error;
 pub mod gateway;
 pub mod paging;
 pub mod params;
+pub mod realtime;
 pub mod registry;
 pub mod rest;
 pub mod services;
@@ -53,6 +54,13 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         .instance_id
         .clone()
         .unwrap_or_else(ferrochat_model::ids::random_id);
+    let bus = match &config.redis_url {
+        Some(url) => ferrochat_bus::Bus::with_redis(&instance_id, url)
+            .context("REDIS_URL is not a valid Redis URL")?,
+        None => ferrochat_bus::Bus::in_process(&instance_id),
+    };
+    let hub = realtime::hub::Hub::new();
+    hub.spawn_fanout(&bus);
     let state = AppState::new(Inner {
         config,
         store,
@@ -61,6 +69,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         passwords: Passwords::new(),
         login_guard: Default::default(),
         rate_limits,
+        bus,
+        hub,
         instance_id,
         started_at: now,
     });

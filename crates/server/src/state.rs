@@ -3,10 +3,12 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
+use ferrochat_bus::Bus;
 use ferrochat_store::Store;
 
 use crate::config::Config;
 use crate::gateway::ratelimit::RateLimits;
+use crate::realtime::hub::Hub;
 use crate::services::authz::Authz;
 use crate::services::login_guard::LoginGuard;
 use crate::services::passwords::Passwords;
@@ -23,6 +25,10 @@ pub struct Inner {
     pub passwords: Passwords,
     pub login_guard: LoginGuard,
     pub rate_limits: RateLimits,
+    /// Realtime events between nodes (in process, or through Redis).
+    pub bus: Bus,
+    /// This node's WebSocket subscriptions.
+    pub hub: Arc<Hub>,
     /// Sent as `X-Instance-ID`; distinguishes nodes of a cluster.
     pub instance_id: String,
     pub started_at: i64,

@@ -7,6 +7,7 @@ pub mod chat;
 pub mod groups;
 pub mod im;
 pub mod info;
+pub mod method_call;
 pub mod reply;
 pub mod rooms;
 pub mod settings;
@@ -39,11 +40,13 @@ pub fn router(state: AppState) -> Router {
         .merge(rooms::routes())
         .merge(subscriptions::routes())
         .merge(settings::routes())
+        .merge(method_call::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             gateway::ratelimit::limit,
         ));
-    api.fallback(not_found)
+    api.merge(crate::realtime::routes())
+        .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -10,7 +10,7 @@ use ferrochat_store::messages::{Delivery, HistoryQuery};
 use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
-use crate::services::{direct, rooms};
+use crate::services::{direct, events, rooms};
 use crate::state::AppState;
 
 /// A message as a client submits it. Fields the server owns (`u`, `ts`, `mentions`,
@@ -237,7 +237,10 @@ pub async fn send(state: &AppState, sender: &User, room: &Room, new: NewMessage)
         extra,
     };
     match state.store.insert_message(&message, &delivery).await {
-        Ok(()) => Ok(Sent::New(message)),
+        Ok(()) => {
+            events::message_saved(state, &message, true).await;
+            Ok(Sent::New(message))
+        }
         Err(StoreError::Duplicate(_)) => match state.store.message_by_id(&message.id).await? {
             Some(existing) if existing.user.id == sender.id && existing.rid == room.id => {
                 Ok(Sent::Existing(existing))
@@ -491,6 +494,7 @@ pub async fn update(
     });
     message.updated_at = now;
     state.store.update_message(&message).await?;
+    events::message_saved(state, &message, false).await;
     Ok(message)
 }
 
@@ -568,8 +572,10 @@ pub async fn delete(
         });
         tombstone.updated_at = now;
         state.store.update_message(&tombstone).await?;
+        events::message_saved(state, &tombstone, false).await;
     } else {
         state.store.delete_message(&message, now).await?;
+        events::message_deleted(state, &message).await;
     }
     Ok(message)
 }
@@ -913,6 +919,7 @@ pub async fn system(
         .store
         .insert_message(&message, &Delivery::default())
         .await?;
+    events::message_saved(state, &message, true).await;
     Ok(message)
 }
 

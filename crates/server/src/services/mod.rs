@@ -6,6 +6,7 @@ pub mod access_tokens;
 pub mod auth;
 pub mod authz;
 pub mod direct;
+pub mod events;
 pub mod history;
 pub mod login_guard;
 pub mod messages;

@@ -1,0 +1,285 @@
+//! The node's realtime hub: which connection listens to which stream event, and the fan-out
+//! of bus events to them. Each event is serialised once per node; every recipient's queue
+//! gets a clone of the same bytes. A connection whose queue is full (a client that stopped
+//! reading) is told to close with 1013; it never delays anyone else.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use axum::extract::ws::Utf8Bytes;
+use ferrochat_bus::{Audience, Bus, Event};
+use tokio::sync::{Notify, mpsc};
+
+use super::frames;
+
+pub type ConnId = u64;
+
+/// The stream event name that means "every room I am in" (`__my_messages__`).
+pub const MY_MESSAGES: &str = "__my_messages__";
+
+/// What the hub holds of a connection: its queue and how to ask it to close.
+#[derive(Clone)]
+pub struct Outbox {
+    pub queue: mpsc::Sender<Utf8Bytes>,
+    /// Woken when the connection must close because it fell behind.
+    pub overflow: Arc<Notify>,
+}
+
+impl Outbox {
+    /// Queues a frame; a full queue marks the connection for closing.
+    pub fn push(&self, frame: Utf8Bytes) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.queue.try_send(frame) {
+            self.overflow.notify_one();
+        }
+    }
+}
+
+type Key = (String, String);
+
+#[derive(Default)]
+struct Registry {
+    outboxes: HashMap<ConnId, Outbox>,
+    /// (stream, event name) → connections (with how many of their subscriptions match).
+    by_event: HashMap<Key, HashMap<ConnId, u32>>,
+    /// (stream, user id) → that user's connections subscribed to the stream's catch-all.
+    by_member: HashMap<Key, HashMap<ConnId, u32>>,
+}
+
+fn bump(map: &mut HashMap<Key, HashMap<ConnId, u32>>, key: Key, conn: ConnId) {
+    *map.entry(key).or_default().entry(conn).or_default() += 1;
+}
+
+fn drop_one(map: &mut HashMap<Key, HashMap<ConnId, u32>>, key: &Key, conn: ConnId) {
+    if let Some(conns) = map.get_mut(key) {
+        if let Some(count) = conns.get_mut(&conn) {
+            *count -= 1;
+            if *count == 0 {
+                conns.remove(&conn);
+            }
+        }
+        if conns.is_empty() {
+            map.remove(key);
+        }
+    }
+}
+
+pub struct Hub {
+    registry: RwLock<Registry>,
+    next_id: AtomicU64,
+}
+
+/// A subscription as the hub files it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    Event { stream: String, name: String },
+    Member { stream: String, user_id: String },
+}
+
+impl Hub {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self {
+            registry: RwLock::new(Registry::default()),
+            next_id: AtomicU64::new(1),
+        })
+    }
+
+    /// Registers a connection; returns its id.
+    pub fn connect(&self, outbox: Outbox) -> ConnId {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut reg) = self.registry.write() {
+            reg.outboxes.insert(id, outbox);
+        }
+        id
+    }
+
+    /// Forgets a connection and its routes.
+    pub fn disconnect(&self, conn: ConnId, routes: &[Route]) {
+        if let Ok(mut reg) = self.registry.write() {
+            reg.outboxes.remove(&conn);
+            for route in routes {
+                remove_route(&mut reg, conn, route);
+            }
+        }
+    }
+
+    pub fn add(&self, conn: ConnId, route: &Route) {
+        if let Ok(mut reg) = self.registry.write() {
+            match route {
+                Route::Event { stream, name } => {
+                    bump(&mut reg.by_event, (stream.clone(), name.clone()), conn)
+                }
+                Route::Member { stream, user_id } => {
+                    bump(&mut reg.by_member, (stream.clone(), user_id.clone()), conn)
+                }
+            }
+        }
+    }
+
+    pub fn remove(&self, conn: ConnId, route: &Route) {
+        if let Ok(mut reg) = self.registry.write() {
+            remove_route(&mut reg, conn, route);
+        }
+    }
+
+    /// Connections on this node.
+    pub fn connection_count(&self) -> usize {
+        self.registry.read().map(|r| r.outboxes.len()).unwrap_or(0)
+    }
+
+    /// Delivers one event to this node's subscribers.
+    pub fn deliver(&self, event: &Event) {
+        let Ok(reg) = self.registry.read() else {
+            return;
+        };
+        let key = (event.stream.clone(), event.name.clone());
+        let mut reached: Vec<ConnId> = Vec::new();
+        if let Some(conns) = reg.by_event.get(&key) {
+            let frame = frames::changed(&event.stream, &event.name, &event.args.to_string());
+            for conn in conns.keys() {
+                if let Some(outbox) = reg.outboxes.get(conn) {
+                    outbox.push(frame.clone());
+                    reached.push(*conn);
+                }
+            }
+        }
+        if let Audience::Members { users, member_args } = &event.audience {
+            let mut frame: Option<Utf8Bytes> = None;
+            for user in users {
+                let Some(conns) = reg.by_member.get(&(event.stream.clone(), user.clone())) else {
+                    continue;
+                };
+                let frame = frame.get_or_insert_with(|| {
+                    frames::changed(&event.stream, MY_MESSAGES, &member_args.to_string())
+                });
+                for conn in conns.keys() {
+                    // A connection subscribed to both the room and __my_messages__ hears it once.
+                    if reached.contains(conn) {
+                        continue;
+                    }
+                    if let Some(outbox) = reg.outboxes.get(conn) {
+                        outbox.push(frame.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Feeds the bus into this hub until the bus closes.
+    pub fn spawn_fanout(self: &Arc<Self>, bus: &Bus) {
+        let hub = self.clone();
+        let mut events = bus.subscribe();
+        tokio::spawn(async move {
+            loop {
+                match events.recv().await {
+                    Ok(event) => hub.deliver(&event),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(
+                            missed,
+                            "the realtime hub fell behind the bus; events were dropped"
+                        );
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+    }
+}
+
+fn remove_route(reg: &mut Registry, conn: ConnId, route: &Route) {
+    match route {
+        Route::Event { stream, name } => {
+            drop_one(&mut reg.by_event, &(stream.clone(), name.clone()), conn)
+        }
+        Route::Member { stream, user_id } => {
+            drop_one(&mut reg.by_member, &(stream.clone(), user_id.clone()), conn)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn outbox(capacity: usize) -> (Outbox, mpsc::Receiver<Utf8Bytes>, Arc<Notify>) {
+        let (queue, rx) = mpsc::channel(capacity);
+        let overflow = Arc::new(Notify::new());
+        (
+            Outbox {
+                queue,
+                overflow: overflow.clone(),
+            },
+            rx,
+            overflow,
+        )
+    }
+
+    #[tokio::test]
+    async fn routes_events_to_subscribers_once() {
+        let hub = Hub::new();
+        let (a, mut rx_a, _) = outbox(8);
+        let (b, mut rx_b, _) = outbox(8);
+        let ca = hub.connect(a);
+        let cb = hub.connect(b);
+        let room = Route::Event {
+            stream: "stream-room-messages".into(),
+            name: "r1".into(),
+        };
+        hub.add(ca, &room);
+        hub.add(
+            ca,
+            &Route::Member {
+                stream: "stream-room-messages".into(),
+                user_id: "u1".into(),
+            },
+        );
+        hub.add(
+            cb,
+            &Route::Member {
+                stream: "stream-room-messages".into(),
+                user_id: "u2".into(),
+            },
+        );
+        let event = Event::new("stream-room-messages", "r1", json!([{"msg": "hi"}])).to_members(
+            vec!["u1".into(), "u2".into()],
+            json!([{"msg": "hi"}, {"roomParticipant": true}]),
+        );
+        hub.deliver(&event);
+        let got: serde_json::Value =
+            serde_json::from_str(rx_a.recv().await.unwrap().as_str()).unwrap();
+        assert_eq!(got["fields"]["eventName"], "r1");
+        assert!(
+            rx_a.try_recv().is_err(),
+            "the room subscriber hears the message once"
+        );
+        let got: serde_json::Value =
+            serde_json::from_str(rx_b.recv().await.unwrap().as_str()).unwrap();
+        assert_eq!(got["fields"]["eventName"], MY_MESSAGES);
+        assert_eq!(got["fields"]["args"][1]["roomParticipant"], true);
+
+        hub.disconnect(ca, &[room]);
+        hub.deliver(&event);
+        assert!(rx_a.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_asks_the_connection_to_close() {
+        let hub = Hub::new();
+        let (slow, _rx, overflow) = outbox(1);
+        let conn = hub.connect(slow);
+        hub.add(
+            conn,
+            &Route::Event {
+                stream: "s".into(),
+                name: "e".into(),
+            },
+        );
+        let waiter = overflow.notified();
+        hub.deliver(&Event::new("s", "e", json!([1])));
+        hub.deliver(&Event::new("s", "e", json!([2])));
+        tokio::time::timeout(std::time::Duration::from_secs(1), waiter)
+            .await
+            .unwrap();
+    }
+}

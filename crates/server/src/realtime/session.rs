@@ -1,0 +1,317 @@
+//! One DDP connection: a small state machine (waiting for `connect`, then connected) driven
+//! by one select loop over the socket, the connection's outgoing queue, the heartbeat and
+//! the hub's overflow signal.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use ferrochat_model::User;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::sync::{Notify, mpsc};
+
+use super::frames::{self, ClientMsg};
+use super::hub::{ConnId, Outbox, Route};
+use super::methods::{self, MethodCtx, SessionChange};
+use super::streams;
+use crate::state::AppState;
+
+/// Frames a connection may have queued before it counts as a slow consumer.
+const QUEUE_FRAMES: usize = 1024;
+
+/// Close codes, as Rocket.Chat's ddp-streamer uses them.
+const CLOSE_PROTOCOL: u16 = 1002;
+const CLOSE_TRY_AGAIN: u16 = 1013;
+const CLOSE_TIMEOUT: u16 = 4000;
+
+struct Subscription {
+    route: Option<Route>,
+    /// Needs a logged-in user; dropped on logout.
+    needs_user: bool,
+}
+
+struct Session {
+    state: AppState,
+    conn: ConnId,
+    client_ip: IpAddr,
+    connected: bool,
+    user: Option<User>,
+    hashed_token: Option<String>,
+    subs: HashMap<String, Subscription>,
+}
+
+type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
+
+async fn send(sink: &mut Sink, frame: Utf8Bytes) -> bool {
+    sink.send(Message::Text(frame)).await.is_ok()
+}
+
+async fn close(sink: &mut Sink, code: u16, reason: &'static str) {
+    let _ = sink
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        })))
+        .await;
+}
+
+pub async fn run(state: AppState, socket: WebSocket, client_ip: IpAddr) {
+    let (queue, mut queued) = mpsc::channel::<Utf8Bytes>(QUEUE_FRAMES);
+    let overflow = Arc::new(Notify::new());
+    let conn = state.hub.connect(Outbox {
+        queue,
+        overflow: overflow.clone(),
+    });
+    let (mut sink, mut stream) = socket.split();
+    let mut session = Session {
+        state: state.clone(),
+        conn,
+        client_ip,
+        connected: false,
+        user: None,
+        hashed_token: None,
+        subs: HashMap::new(),
+    };
+    let heartbeat = state.config.ddp_heartbeat;
+    let mut tick = tokio::time::interval(heartbeat / 2);
+    let mut last_heard = Instant::now();
+    let mut ping_sent: Option<Instant> = None;
+
+    if send(&mut sink, Utf8Bytes::from_static(r#"{"server_id":"0"}"#)).await {
+        loop {
+            tokio::select! {
+                incoming = stream.next() => {
+                    let Some(Ok(message)) = incoming else { break };
+                    last_heard = Instant::now();
+                    ping_sent = None;
+                    let text = match message {
+                        Message::Text(text) => text,
+                        Message::Close(_) => break,
+                        _ => continue,
+                    };
+                    if !session.handle(&mut sink, text.as_str()).await {
+                        break;
+                    }
+                }
+                Some(frame) = queued.recv() => {
+                    if !send(&mut sink, frame).await {
+                        break;
+                    }
+                }
+                () = overflow.notified() => {
+                    tracing::info!(conn, "closing a connection that fell behind");
+                    close(&mut sink, CLOSE_TRY_AGAIN, "too slow").await;
+                    break;
+                }
+                _ = tick.tick() => {
+                    let idle = last_heard.elapsed();
+                    match ping_sent {
+                        Some(sent) if sent.elapsed() >= heartbeat => {
+                            close(&mut sink, CLOSE_TIMEOUT, "timeout").await;
+                            break;
+                        }
+                        None if idle >= heartbeat => {
+                            if !send(&mut sink, frames::ping()).await {
+                                break;
+                            }
+                            ping_sent = Some(Instant::now());
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    session.finish();
+}
+
+impl Session {
+    /// Handles one client message; false ends the connection.
+    async fn handle(&mut self, sink: &mut Sink, text: &str) -> bool {
+        let message: ClientMsg = match serde_json::from_str(text) {
+            Ok(m) => m,
+            Err(_) => {
+                // Not a message we know: Meteor ignores unknown `msg`s but answers garbage
+                // with an error frame.
+                let known = serde_json::from_str::<Value>(text)
+                    .ok()
+                    .and_then(|v| v.get("msg").and_then(Value::as_str).map(str::to_owned));
+                if known.is_none() {
+                    return send(
+                        sink,
+                        frames::frame(&json!({"msg": "error", "reason": "Bad request"})),
+                    )
+                    .await;
+                }
+                return true;
+            }
+        };
+        if !self.connected {
+            return match message {
+                ClientMsg::Connect {
+                    version, support, ..
+                } => match frames::negotiate(version.as_deref(), &support) {
+                    Some(_) => {
+                        self.connected = true;
+                        send(sink, frames::connected(&ferrochat_model::ids::random_id())).await
+                    }
+                    None => {
+                        let _ = send(sink, frames::failed(frames::VERSIONS[0])).await;
+                        close(sink, CLOSE_PROTOCOL, "unsupported version").await;
+                        false
+                    }
+                },
+                _ => {
+                    let _ = send(sink, frames::failed(frames::VERSIONS[0])).await;
+                    close(sink, CLOSE_PROTOCOL, "connect first").await;
+                    false
+                }
+            };
+        }
+        match message {
+            ClientMsg::Connect { .. } => true,
+            ClientMsg::Ping { id } => send(sink, frames::pong(id.as_deref())).await,
+            ClientMsg::Pong { .. } => true,
+            ClientMsg::Method { method, params, id } => {
+                let ctx = MethodCtx {
+                    state: &self.state,
+                    user: self.user.clone(),
+                    hashed_token: self.hashed_token.clone(),
+                    client_ip: Some(self.client_ip),
+                };
+                let outcome = methods::call(&ctx, &method, &params).await;
+                if let Some(change) = outcome.change {
+                    self.apply(sink, change).await;
+                }
+                send(sink, frames::result(&id, &outcome.result)).await
+                    && send(sink, frames::updated(&id)).await
+            }
+            ClientMsg::Sub { id, name, params } => self.subscribe(sink, id, name, params).await,
+            ClientMsg::Unsub { id } => {
+                if let Some(sub) = self.subs.remove(&id)
+                    && let Some(route) = &sub.route
+                {
+                    self.state.hub.remove(self.conn, route);
+                }
+                send(sink, frames::nosub(&id, None)).await
+            }
+        }
+    }
+
+    async fn apply(&mut self, sink: &mut Sink, change: SessionChange) {
+        match change {
+            SessionChange::LoggedIn { user, hashed_token } => {
+                self.user = Some(*user);
+                self.hashed_token = Some(hashed_token);
+            }
+            SessionChange::LoggedOut => {
+                self.user = None;
+                self.hashed_token = None;
+                let ended: Vec<String> = self
+                    .subs
+                    .iter()
+                    .filter(|(_, s)| s.needs_user)
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                for id in ended {
+                    if let Some(sub) = self.subs.remove(&id)
+                        && let Some(route) = &sub.route
+                    {
+                        self.state.hub.remove(self.conn, route);
+                    }
+                    let _ = send(sink, frames::nosub(&id, None)).await;
+                }
+            }
+        }
+    }
+
+    async fn subscribe(
+        &mut self,
+        sink: &mut Sink,
+        id: String,
+        name: String,
+        params: Vec<Value>,
+    ) -> bool {
+        if self.subs.contains_key(&id) {
+            return send(sink, frames::ready(&id)).await;
+        }
+        match name.as_str() {
+            streams::AUTOUPDATE => {
+                self.subs.insert(
+                    id.clone(),
+                    Subscription {
+                        route: None,
+                        needs_user: false,
+                    },
+                );
+                return send(sink, frames::ready(&id)).await;
+            }
+            streams::LOGIN_SERVICES => {
+                self.subs.insert(
+                    id.clone(),
+                    Subscription {
+                        route: None,
+                        needs_user: false,
+                    },
+                );
+                return send(sink, frames::ready(&id)).await;
+            }
+            _ => {}
+        }
+        let event = match params.first() {
+            Some(Value::String(event)) => event.clone(),
+            _ => {
+                let error = crate::error::Error::failure(
+                    "error-invalid-params",
+                    "The event name must be a string",
+                );
+                return send(sink, frames::nosub(&id, Some(&error))).await;
+            }
+        };
+        // `[event, true]` is the legacy "useCollection" form: the client wants an `added`
+        // document before `ready`, or it drops every later `changed` frame.
+        let use_collection = match params.get(1) {
+            Some(Value::Bool(flag)) => *flag,
+            Some(Value::Object(options)) => options
+                .get("useCollection")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            _ => false,
+        };
+        match streams::authorize(&self.state, self.user.as_ref(), &name, &event).await {
+            Ok(route) => {
+                self.state.hub.add(self.conn, &route);
+                let needs_user = name != streams::NOTIFY_ALL;
+                self.subs.insert(
+                    id.clone(),
+                    Subscription {
+                        route: Some(route),
+                        needs_user,
+                    },
+                );
+                if use_collection
+                    && !send(
+                        sink,
+                        frames::added(&name, "id", json!({"eventName": event})),
+                    )
+                    .await
+                {
+                    return false;
+                }
+                send(sink, frames::ready(&id)).await
+            }
+            Err(error) => send(sink, frames::nosub(&id, Some(&error))).await,
+        }
+    }
+
+    fn finish(&mut self) {
+        let routes: Vec<Route> = self.subs.drain().filter_map(|(_, s)| s.route).collect();
+        self.state.hub.disconnect(self.conn, &routes);
+    }
+}
+
+/// The heartbeat interval used when none is configured.
+pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(30);
