@@ -35,7 +35,8 @@ async fn upgrade(
 ) -> Response {
     ws.read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .max_write_buffer_size(8 * 1024 * 1024)
+        // Rocket.Chat's DDP_MAX_BUFFERED_BYTES: beyond this a client is not keeping up.
+        .max_write_buffer_size(4 * 1024 * 1024)
         .max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
         .on_upgrade(move |socket| session::run(state, socket, peer.ip()))

@@ -45,17 +45,23 @@ struct Session {
 
 type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
 
+/// How long one write may wait for the client to read. A client that does not read for this
+/// long is gone or stuck; its connection is dropped.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
 async fn send(sink: &mut Sink, frame: Utf8Bytes) -> bool {
-    sink.send(Message::Text(frame)).await.is_ok()
+    matches!(
+        tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(frame))).await,
+        Ok(Ok(()))
+    )
 }
 
 async fn close(sink: &mut Sink, code: u16, reason: &'static str) {
-    let _ = sink
-        .send(Message::Close(Some(CloseFrame {
-            code,
-            reason: Utf8Bytes::from_static(reason),
-        })))
-        .await;
+    let frame = Message::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    }));
+    let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(frame)).await;
 }
 
 pub async fn run(state: AppState, socket: WebSocket, client_ip: IpAddr) {
