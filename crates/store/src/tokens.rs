@@ -38,23 +38,28 @@ fn from_row(row: &AnyRow) -> Result<LoginToken> {
     })
 }
 
+async fn insert(conn: &mut sqlx::AnyConnection, token: &LoginToken) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO login_tokens ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    ))
+    .bind(&token.hashed_token)
+    .bind(&token.user_id)
+    .bind(token.created_at)
+    .bind(token.expires_at)
+    .bind(&token.kind)
+    .bind(token.name.as_deref())
+    .bind(token.last_token_part.as_deref())
+    .bind(token.bypass_two_factor)
+    .execute(conn)
+    .await
+    .map_err(classify)?;
+    Ok(())
+}
+
 impl Store {
     pub async fn insert_token(&self, token: &LoginToken) -> Result<()> {
-        sqlx::query(&format!(
-            "INSERT INTO login_tokens ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        ))
-        .bind(&token.hashed_token)
-        .bind(&token.user_id)
-        .bind(token.created_at)
-        .bind(token.expires_at)
-        .bind(&token.kind)
-        .bind(token.name.as_deref())
-        .bind(token.last_token_part.as_deref())
-        .bind(token.bypass_two_factor)
-        .execute(&self.write)
-        .await
-        .map_err(classify)?;
-        Ok(())
+        let mut conn = self.write.acquire().await?;
+        insert(&mut conn, token).await
     }
 
     pub async fn token(&self, hashed_token: &str) -> Result<Option<LoginToken>> {
@@ -168,20 +173,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
-        sqlx::query(&format!(
-            "INSERT INTO login_tokens ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        ))
-        .bind(&token.hashed_token)
-        .bind(&token.user_id)
-        .bind(token.created_at)
-        .bind(token.expires_at)
-        .bind(&token.kind)
-        .bind(token.name.as_deref())
-        .bind(token.last_token_part.as_deref())
-        .bind(token.bypass_two_factor)
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?;
+        insert(&mut tx, token).await?;
         tx.commit().await?;
         Ok(true)
     }

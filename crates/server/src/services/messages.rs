@@ -895,9 +895,24 @@ pub async fn system(
     msg: &str,
     actor: &User,
 ) -> Result<Message> {
+    system_with(state, room, t, msg, actor, &[]).await
+}
+
+/// A system message with extra fields (`role` for role changes).
+pub async fn system_with(
+    state: &AppState,
+    room: &Room,
+    t: &str,
+    msg: &str,
+    actor: &User,
+    fields: &[(&str, Value)],
+) -> Result<Message> {
     let now = now_ms();
     let mut extra = Map::new();
     extra.insert("groupable".into(), Value::Bool(false));
+    for (key, value) in fields {
+        extra.insert((*key).to_owned(), value.clone());
+    }
     let message = Message {
         id: ids::random_id(),
         rid: room.id.clone(),

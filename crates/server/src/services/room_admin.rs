@@ -6,8 +6,7 @@
 //! error codes and English messages, so that DDP methods can call the same functions.
 
 use ferrochat_model::time::now_ms;
-use ferrochat_model::{DateStyle, Message, Room, RoomType, User, UserRef, ids};
-use ferrochat_store::messages::Delivery;
+use ferrochat_model::{DateStyle, Message, Room, RoomType, User};
 use ferrochat_store::rooms::RoomPatch;
 use ferrochat_store::subscriptions::SubscriptionPatch;
 use ferrochat_store::{Filter, Page, Sort};
@@ -155,37 +154,7 @@ async fn announce(
     actor: &User,
     extra: &[(&str, Value)],
 ) -> Result<()> {
-    if extra.is_empty() {
-        messages::system(state, room, t, msg, actor).await?;
-        return Ok(());
-    }
-    let now = now_ms();
-    let mut fields = Map::new();
-    fields.insert("groupable".into(), Value::Bool(false));
-    for (key, value) in extra {
-        fields.insert((*key).to_owned(), value.clone());
-    }
-    let message = Message {
-        id: ids::random_id(),
-        rid: room.id.clone(),
-        msg: msg.to_owned(),
-        ts: now,
-        user: UserRef {
-            id: actor.id.clone(),
-            username: actor.username.clone(),
-            name: Some(actor.name.clone()),
-        },
-        updated_at: now,
-        t: Some(t.to_owned()),
-        tmid: None,
-        edited_at: None,
-        edited_by: None,
-        extra: fields,
-    };
-    state
-        .store
-        .insert_message(&message, &Delivery::default())
-        .await?;
+    messages::system_with(state, room, t, msg, actor, extra).await?;
     Ok(())
 }
 
