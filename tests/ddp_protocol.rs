@@ -29,7 +29,8 @@ both_stores!(
 
         // The server pings a quiet client (Ddp answers pings while it reads).
         let mut quiet = Ddp::connect(&server.url).await;
-        tokio::time::sleep(Duration::from_millis(900)).await;
+        let pings = quiet.idle(Duration::from_millis(1500)).await;
+        assert!(pings >= 1, "the server pings a quiet client");
         let reply = quiet.call("public-settings/get", json!([])).await;
         assert!(reply.is_ok(), "a client that answers pings stays connected");
 
@@ -157,6 +158,10 @@ both_stores!(login_forms_and_default_deny, |server| async move {
         .unwrap_err();
     assert_eq!(err["error"], "not-allowed");
 
+    // Unknown methods.
+    let err = ddp.call("no.such.method", json!([])).await.unwrap_err();
+    assert_eq!(err["error"], 404, "{err}");
+
     // Logging out ends the session's user subscriptions and its token.
     assert_eq!(other.call("logout", json!([])).await.unwrap(), Value::Null);
     let err = other.call("rooms/get", json!([])).await.unwrap_err();
@@ -169,9 +174,9 @@ both_stores!(login_forms_and_default_deny, |server| async move {
             .is_err()
     );
 
-    // Unknown methods.
-    let err = ddp.call("no.such.method", json!([])).await.unwrap_err();
-    assert_eq!(err["error"], 404, "{err}");
+    // The other connection that used the revoked token is logged out too.
+    let err = ddp.call("rooms/get", json!([])).await.unwrap_err();
+    assert_eq!(err["error"], "error-invalid-user", "{err}");
 });
 
 both_stores!(

@@ -87,6 +87,25 @@ impl Ddp {
         }
     }
 
+    /// Keeps reading for `within`, answering the server's pings as a live client does;
+    /// returns how many pings it answered. Other frames are kept for later.
+    pub async fn idle(&mut self, within: Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + within;
+        let mut pings = 0;
+        while let Ok(Some(Ok(message))) = tokio::time::timeout_at(deadline, self.ws.next()).await {
+            if let Message::Text(text) = message {
+                let frame: Value = serde_json::from_str(&text).expect("frames are JSON");
+                if frame["msg"] == "ping" {
+                    pings += 1;
+                    self.send(json!({"msg": "pong"})).await;
+                } else {
+                    self.pending.push(frame);
+                }
+            }
+        }
+        pings
+    }
+
     /// The close code the server ends the connection with (waiting up to `within`).
     pub async fn close_code(&mut self, within: Duration) -> Option<u16> {
         let deadline = tokio::time::Instant::now() + within;

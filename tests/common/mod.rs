@@ -25,6 +25,7 @@
 //! - `FERROCHAT_KEEP_TEST_DIRS=1`: keep each test's data directory (with `server.log`) and database.
 #![allow(dead_code)]
 pub mod ddp;
+pub mod redis_server;
 
 use std::fs::{self, File, OpenOptions};
 use std::future::Future;
@@ -186,6 +187,37 @@ impl Server {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            log_reported: false,
+        };
+        server.launch(None).await;
+        server
+    }
+
+    /// Starts another node of the same cluster: a second `ferrochat serve` on the same database
+    /// (and `DATA_DIR`, the shared file store) as `first`, with its own port, directory and log.
+    /// It inherits `first`'s extra environment (e.g. `REDIS_URL`); `envs` override it. `first`
+    /// owns the database and drops it when it is dropped, so drop the other nodes first (declare
+    /// them after it). Cluster mode needs PostgreSQL; SQLite works only as a shared file.
+    pub async fn start_sharing(first: &Server, envs: &[(&str, &str)]) -> Server {
+        let dir = std::env::temp_dir().join(format!("ferrochat-test-{}", random_hex(8)));
+        fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        let log_path = dir.join("server.log");
+        let mut merged = first.envs.clone();
+        for (k, v) in envs {
+            merged.retain(|(key, _)| key != k);
+            merged.push((k.to_string(), v.to_string()));
+        }
+        let mut server = Server {
+            url: String::new(),
+            backend: first.backend,
+            database_url: first.database_url.clone(),
+            dir,
+            data_dir: first.data_dir.clone(),
+            log_path,
+            port: 0,
+            child: None,
+            pg: None,
+            envs: merged,
             log_reported: false,
         };
         server.launch(None).await;

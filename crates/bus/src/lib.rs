@@ -8,6 +8,8 @@
 //! cross-node delivery resumes when it is back; clients fill the gap with their
 //! `loadMissedMessages` / `updatedSince` calls, as Rocket.Chat's do after a reconnect.
 
+pub mod presence;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,8 +18,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::{broadcast, mpsc};
 
-/// The Redis channel every node publishes to and listens on.
-pub const CHANNEL: &str = "ferrochat:events";
+/// The Redis channel every node publishes to and listens on, after the cluster's key
+/// prefix (`REDIS_PREFIX`), so clusters sharing one Redis stay apart.
+pub const CHANNEL_SUFFIX: &str = "events";
 
 /// Who receives an event on each node.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,12 +99,18 @@ impl Bus {
 
     /// A bus shared with other nodes through Redis. Fails only when the URL is malformed;
     /// an unreachable Redis is retried in the background.
-    pub fn with_redis(node_id: &str, url: &str) -> Result<Self, BusError> {
+    pub fn with_redis(node_id: &str, url: &str, prefix: &str) -> Result<Self, BusError> {
         let client = redis::Client::open(url)?;
+        let channel = format!("{prefix}{CHANNEL_SUFFIX}");
         let (local, _) = broadcast::channel(LOCAL_CAPACITY);
         let (outbound, rx) = mpsc::channel(OUTBOUND_CAPACITY);
-        tokio::spawn(publisher(client.clone(), rx));
-        tokio::spawn(subscriber(client, node_id.to_owned(), local.clone()));
+        tokio::spawn(publisher(client.clone(), channel.clone(), rx));
+        tokio::spawn(subscriber(
+            client,
+            channel,
+            node_id.to_owned(),
+            local.clone(),
+        ));
         Ok(Self {
             node_id: node_id.into(),
             local,
@@ -134,7 +143,7 @@ impl Bus {
     }
 }
 
-async fn publisher(client: redis::Client, mut rx: mpsc::Receiver<Arc<Event>>) {
+async fn publisher(client: redis::Client, channel: String, mut rx: mpsc::Receiver<Arc<Event>>) {
     let mut connection: Option<redis::aio::MultiplexedConnection> = None;
     while let Some(event) = rx.recv().await {
         let Ok(payload) = serde_json::to_string(&*event) else {
@@ -151,7 +160,7 @@ async fn publisher(client: redis::Client, mut rx: mpsc::Receiver<Arc<Event>>) {
         }
         if let Some(conn) = connection.as_mut() {
             let sent: Result<i64, _> = redis::cmd("PUBLISH")
-                .arg(CHANNEL)
+                .arg(&channel)
                 .arg(&payload)
                 .query_async(conn)
                 .await;
@@ -163,11 +172,16 @@ async fn publisher(client: redis::Client, mut rx: mpsc::Receiver<Arc<Event>>) {
     }
 }
 
-async fn subscriber(client: redis::Client, node_id: String, local: broadcast::Sender<Arc<Event>>) {
+async fn subscriber(
+    client: redis::Client,
+    channel: String,
+    node_id: String,
+    local: broadcast::Sender<Arc<Event>>,
+) {
     let mut backoff = Duration::from_millis(200);
     loop {
         match client.get_async_pubsub().await {
-            Ok(mut pubsub) => match pubsub.subscribe(CHANNEL).await {
+            Ok(mut pubsub) => match pubsub.subscribe(&channel).await {
                 Ok(()) => {
                     tracing::info!("listening for other nodes' events on Redis");
                     backoff = Duration::from_millis(200);

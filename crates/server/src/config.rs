@@ -65,6 +65,14 @@ pub const KEYS: &[(&str, &str)] = &[
         "DDP heartbeat: ping after this much silence, close if no answer as long again (default 30000)",
     ),
     (
+        "REDIS_PREFIX",
+        "prefix of every Redis key this cluster uses (default ferrochat:)",
+    ),
+    (
+        "PRESENCE_TTL_MS",
+        "cluster mode: a node whose heartbeat is older than this counts as dead and its users go offline (default 10000; heartbeats every third of it)",
+    ),
+    (
         "OVERWRITE_SETTING_<id>",
         "force a setting's value, as in Rocket.Chat",
     ),
@@ -83,6 +91,10 @@ pub struct Config {
     pub test_mode: bool,
     pub instance_id: Option<String>,
     pub ddp_heartbeat: std::time::Duration,
+    /// Prefix of the Redis keys (`REDIS_PREFIX`).
+    pub redis_prefix: String,
+    /// Cluster presence: how long a node's heartbeat lives (`PRESENCE_TTL_MS`).
+    pub presence_ttl: std::time::Duration,
     /// `OVERWRITE_SETTING_<id>` values, raw.
     pub setting_overrides: Vec<(String, String)>,
 }
@@ -181,6 +193,18 @@ impl Config {
             },
             None => std::time::Duration::from_secs(30),
         };
+        let presence_ttl = match get("PRESENCE_TTL_MS") {
+            Some(ms) => match ms.parse::<u64>() {
+                Ok(ms) if ms >= 300 => std::time::Duration::from_millis(ms),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        key: "PRESENCE_TTL_MS",
+                        message: format!("{ms:?} is not a number of milliseconds (at least 300)"),
+                    });
+                }
+            },
+            None => std::time::Duration::from_secs(10),
+        };
         let test_mode =
             get("TEST_MODE").is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
         let admin = match (get("ADMIN_USERNAME"), get("ADMIN_PASS")) {
@@ -218,6 +242,8 @@ impl Config {
             test_mode,
             instance_id: get("INSTANCE_ID"),
             ddp_heartbeat,
+            redis_prefix: get("REDIS_PREFIX").unwrap_or_else(|| "ferrochat:".into()),
+            presence_ttl,
             setting_overrides,
         })
     }

@@ -55,12 +55,25 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         .clone()
         .unwrap_or_else(ferrochat_model::ids::random_id);
     let bus = match &config.redis_url {
-        Some(url) => ferrochat_bus::Bus::with_redis(&instance_id, url)
+        Some(url) => ferrochat_bus::Bus::with_redis(&instance_id, url, &config.redis_prefix)
             .context("REDIS_URL is not a valid Redis URL")?,
         None => ferrochat_bus::Bus::in_process(&instance_id),
     };
     let hub = realtime::hub::Hub::new();
     hub.spawn_fanout(&bus);
+    let cluster_presence = match &config.redis_url {
+        Some(url) => Some(
+            ferrochat_bus::presence::ClusterPresence::new(
+                url,
+                &config.redis_prefix,
+                &instance_id,
+                config.presence_ttl,
+            )
+            .context("REDIS_URL is not a valid Redis URL")?,
+        ),
+        None => None,
+    };
+    let presence = realtime::presence::Presence::new(cluster_presence, config.presence_ttl);
     let state = AppState::new(Inner {
         config,
         store,
@@ -71,10 +84,13 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         rate_limits,
         bus,
         hub,
+        presence,
         instance_id,
         started_at: now,
     });
     bootstrap::seed(&state).await?;
+    state.presence.start(&state);
+    services::node_sync::spawn_listener(state.clone());
     Ok(state)
 }
 
@@ -95,6 +111,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .context("server error")?;
+    state.presence.shutdown().await;
     state.store.close().await;
     Ok(())
 }

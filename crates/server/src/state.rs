@@ -9,6 +9,7 @@ use ferrochat_store::Store;
 use crate::config::Config;
 use crate::gateway::ratelimit::RateLimits;
 use crate::realtime::hub::Hub;
+use crate::realtime::presence::Presence;
 use crate::services::authz::Authz;
 use crate::services::login_guard::LoginGuard;
 use crate::services::passwords::Passwords;
@@ -29,6 +30,8 @@ pub struct Inner {
     pub bus: Bus,
     /// This node's WebSocket subscriptions.
     pub hub: Arc<Hub>,
+    /// Who is online, on this node (and through Redis, in the cluster).
+    pub presence: Arc<Presence>,
     /// Sent as `X-Instance-ID`; distinguishes nodes of a cluster.
     pub instance_id: String,
     pub started_at: i64,

@@ -140,15 +140,18 @@ impl Store {
         Ok(())
     }
 
-    /// Writes every field of the user back (the caller loaded it and changed some).
+    /// Writes every field of the user back (the caller loaded it and changed some), except
+    /// the presence columns `status` and `status_connection`: the presence tracker owns
+    /// those and writes them with [`Store::set_user_presence`], so that a profile edit made
+    /// from a stale copy cannot undo a status change that happened meanwhile.
     pub async fn update_user(&self, user: &User) -> Result<()> {
         sqlx::query(
             "UPDATE users SET username = $2, name = $3, email = $4, email_verified = $5, \
-             user_type = $6, active = $7, roles = $8, status = $9, status_default = $10, \
-             status_connection = $11, status_text = $12, utc_offset = $13, updated_at = $14, \
-             last_login = $15, password_hash = $16, require_password_change = $17, \
-             avatar_etag = $18, bio = $19, nickname = $20, language = $21, preferences = $22, \
-             custom_fields = $23 WHERE id = $1",
+             user_type = $6, active = $7, roles = $8, status_default = $9, \
+             status_text = $10, utc_offset = $11, updated_at = $12, \
+             last_login = $13, password_hash = $14, require_password_change = $15, \
+             avatar_etag = $16, bio = $17, nickname = $18, language = $19, preferences = $20, \
+             custom_fields = $21 WHERE id = $1",
         )
         .bind(&user.id)
         .bind(&user.username)
@@ -158,9 +161,7 @@ impl Store {
         .bind(&user.user_type)
         .bind(user.active)
         .bind(json_text(&user.roles))
-        .bind(&user.status)
         .bind(&user.status_default)
-        .bind(&user.status_connection)
         .bind(&user.status_text)
         .bind(user.utc_offset)
         .bind(user.updated_at)
@@ -177,6 +178,54 @@ impl Store {
         .await
         .map_err(classify)?;
         Ok(())
+    }
+
+    /// Sets the presence columns when they differ from the stored ones; true when the row
+    /// changed (`updateStatusById`).
+    pub async fn set_user_presence(
+        &self,
+        id: &str,
+        status: &str,
+        status_connection: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE users SET status = $2, status_connection = $3, updated_at = $4 \
+             WHERE id = $1 AND (status <> $2 OR status_connection <> $3)",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(status_connection)
+        .bind(now)
+        .execute(&self.write)
+        .await
+        .map_err(classify)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Sets the status the user chose (`statusDefault`) and/or the status text, leaving the
+    /// other columns alone; true when the row changed.
+    pub async fn set_user_status_choice(
+        &self,
+        id: &str,
+        status_default: Option<&str>,
+        status_text: Option<&str>,
+        now: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE users SET status_default = COALESCE($2, status_default), \
+             status_text = COALESCE($3, status_text), updated_at = $4 \
+             WHERE id = $1 AND (status_default <> COALESCE($2, status_default) \
+             OR status_text <> COALESCE($3, status_text))",
+        )
+        .bind(id)
+        .bind(status_default)
+        .bind(status_text)
+        .bind(now)
+        .execute(&self.write)
+        .await
+        .map_err(classify)?;
+        Ok(done.rows_affected() > 0)
     }
 
     pub async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
@@ -369,6 +418,17 @@ impl Store {
             .await?
             .iter()
             .map(from_row)
+            .collect()
+    }
+
+    /// The ids of users whose stored connection status is not `offline`: those some node
+    /// last saw connected (what a presence reconciliation checks).
+    pub async fn users_marked_connected(&self) -> Result<Vec<String>> {
+        sqlx::query("SELECT id FROM users WHERE status_connection <> 'offline' ORDER BY id")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|row| get(row, "id"))
             .collect()
     }
 

@@ -137,14 +137,20 @@ pub fn ddp_error(err: &Error) -> Value {
             reason.clone().unwrap_or_default(),
             details.clone(),
         ),
+        // REST's bare `failure('error-not-allowed')`: the message is the code.
         Error::Plain {
             message,
             error_type,
-        } => (
-            Value::String(error_type.clone().unwrap_or_else(|| "error".into())),
-            message.clone(),
-            None,
-        ),
+        } => {
+            let code = match error_type {
+                Some(code) => code.clone(),
+                None if !message.is_empty() && !message.contains(char::is_whitespace) => {
+                    message.clone()
+                }
+                None => "error".into(),
+            };
+            (Value::String(code), message.clone(), None)
+        }
         // Meteor turns a failed `check()` into `Match failed [400]`.
         Error::InvalidParams { message, .. } => (
             Value::from(400),

@@ -4,6 +4,7 @@
 pub mod frames;
 pub mod hub;
 pub mod methods;
+pub mod presence;
 pub mod session;
 pub mod streams;
 

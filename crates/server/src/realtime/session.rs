@@ -16,7 +16,7 @@ use tokio::sync::{Notify, mpsc};
 use super::frames::{self, ClientMsg};
 use super::hub::{ConnId, Outbox, Route};
 use super::methods::{self, MethodCtx, SessionChange};
-use super::streams;
+use super::{presence, streams};
 use crate::state::AppState;
 
 /// Frames a connection may have queued before it counts as a slow consumer.
@@ -103,7 +103,21 @@ pub async fn run(state: AppState, socket: WebSocket, client_ip: IpAddr) {
                     }
                 }
                 Some(frame) = queued.recv() => {
-                    if !send(&mut sink, frame).await {
+                    if presence::is_session_signal(frame.as_str()) {
+                        session.check_login(&mut sink).await;
+                        continue;
+                    }
+                    // A write to a client that stopped reading waits; the hub's overflow
+                    // signal must still end it at once rather than after SEND_TIMEOUT.
+                    let sent = tokio::select! {
+                        sent = send(&mut sink, frame) => sent,
+                        () = overflow.notified() => {
+                            tracing::info!(conn, "closing a connection that fell behind");
+                            close(&mut sink, CLOSE_TRY_AGAIN, "too slow").await;
+                            false
+                        }
+                    };
+                    if !sent {
                         break;
                     }
                 }
@@ -187,6 +201,7 @@ impl Session {
                     user: self.user.clone(),
                     hashed_token: self.hashed_token.clone(),
                     client_ip: Some(self.client_ip),
+                    conn: Some(self.conn),
                 };
                 let outcome = methods::call(&ctx, &method, &params).await;
                 if let Some(change) = outcome.change {
@@ -210,10 +225,17 @@ impl Session {
     async fn apply(&mut self, sink: &mut Sink, change: SessionChange) {
         match change {
             SessionChange::LoggedIn { user, hashed_token } => {
+                if self.user.as_ref().is_some_and(|u| u.id != user.id) {
+                    self.presence_logout();
+                }
+                if self.user.is_none() || self.user.as_ref().is_some_and(|u| u.id != user.id) {
+                    self.presence_login(&user.id);
+                }
                 self.user = Some(*user);
                 self.hashed_token = Some(hashed_token);
             }
             SessionChange::LoggedOut => {
+                self.presence_logout();
                 self.user = None;
                 self.hashed_token = None;
                 let ended: Vec<String> = self
@@ -314,8 +336,65 @@ impl Session {
     }
 
     fn finish(&mut self) {
+        self.presence_logout();
         let routes: Vec<Route> = self.subs.drain().filter_map(|(_, s)| s.route).collect();
         self.state.hub.disconnect(self.conn, &routes);
+    }
+
+    /// The route of this user's session signals (see [`presence`]).
+    fn signal_route(user_id: &str) -> Route {
+        Route::Event {
+            stream: presence::SESSION_STREAM.to_owned(),
+            name: user_id.to_owned(),
+        }
+    }
+
+    /// The connection now counts for the user's presence and hears their session signals.
+    fn presence_login(&mut self, user_id: &str) {
+        self.state.hub.add(self.conn, &Self::signal_route(user_id));
+        self.state.presence.connection_opened(user_id, self.conn);
+    }
+
+    /// The connection no longer counts for its user (logout, another login, close).
+    fn presence_logout(&mut self) {
+        if let Some(user) = &self.user {
+            self.state
+                .hub
+                .remove(self.conn, &Self::signal_route(&user.id));
+            self.state.presence.connection_closed(&user.id, self.conn);
+        }
+    }
+
+    /// After a session signal: keeps the login only while its token exists and the user is
+    /// active; otherwise drops it as `logout` would (without deleting anything).
+    async fn check_login(&mut self, sink: &mut Sink) {
+        let (Some(user), Some(hashed)) = (&self.user, &self.hashed_token) else {
+            return;
+        };
+        let store = &self.state.store;
+        let valid = match store.token(hashed).await {
+            Ok(Some(token)) if token.user_id == user.id => {
+                let unexpired = token
+                    .expires_at
+                    .is_none_or(|at| at > ferrochat_model::time::now_ms());
+                unexpired && matches!(store.user_by_id(&user.id).await, Ok(Some(u)) if u.active)
+            }
+            Ok(_) => false,
+            // Cannot tell: keep the login rather than drop it on a database hiccup.
+            Err(_) => true,
+        };
+        if !valid {
+            tracing::info!(conn = self.conn, "dropping a login whose token was revoked");
+            let event = format!("{}/force_logout", user.id);
+            let listening = self.subs.values().any(|s| {
+                matches!(&s.route, Some(Route::Event { stream, name })
+                    if stream == streams::NOTIFY_USER && *name == event)
+            });
+            if listening {
+                let _ = send(sink, frames::changed(streams::NOTIFY_USER, &event, "[]")).await;
+            }
+            self.apply(sink, SessionChange::LoggedOut).await;
+        }
     }
 }
 

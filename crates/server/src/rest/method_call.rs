@@ -85,6 +85,7 @@ async fn run(
         hashed_token: caller.as_ref().map(|c| c.hashed_token.clone()),
         user: caller.map(|c| c.user),
         client_ip: Some(peer.ip()),
+        conn: None,
     };
     let outcome = methods::call(&ctx, method, &call_params).await;
     let reply = match &outcome.result {

@@ -8,7 +8,9 @@ pub mod groups;
 pub mod im;
 pub mod info;
 pub mod method_call;
+pub mod permissions;
 pub mod reply;
+pub mod roles;
 pub mod rooms;
 pub mod settings;
 pub mod subscriptions;
@@ -41,6 +43,8 @@ pub fn router(state: AppState) -> Router {
         .merge(subscriptions::routes())
         .merge(settings::routes())
         .merge(method_call::routes())
+        .merge(permissions::routes())
+        .merge(roles::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             gateway::ratelimit::limit,

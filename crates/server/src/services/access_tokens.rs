@@ -168,6 +168,7 @@ pub async fn regenerate(state: &AppState, user: &User, name: &str) -> Result<Str
     if !state.store.replace_personal_token(&record).await? {
         return Err(does_not_exist("regenerateToken"));
     }
+    crate::services::events::force_logout(state, &user.id);
     Ok(token)
 }
 
@@ -177,6 +178,7 @@ pub async fn remove(state: &AppState, user: &User, name: &str) -> Result<()> {
     if !state.store.delete_personal_token(&user.id, name).await? {
         return Err(does_not_exist("removeToken"));
     }
+    crate::services::events::force_logout(state, &user.id);
     Ok(())
 }
 

@@ -217,7 +217,12 @@ async fn password_login(state: &AppState, who: &LoginUser, digest: &str) -> Resu
 
 /// Removes the token the caller used.
 pub async fn logout(state: &AppState, hashed_token: &str) -> Result<()> {
+    let token = state.store.token(hashed_token).await?;
     state.store.delete_token(hashed_token).await?;
+    if let Some(token) = token {
+        // Other connections logged in with the same token end too.
+        crate::services::events::force_logout(state, &token.user_id);
+    }
     Ok(())
 }
 

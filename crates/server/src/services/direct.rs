@@ -12,7 +12,7 @@ use ferrochat_store::{Filter, Page, Sort, StoreError};
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
-use crate::services::{history, messages, rooms};
+use crate::services::{events, history, messages, rooms};
 use crate::state::AppState;
 
 /// `Meteor.Error('invalid-channel')`: the name or id matches no room the caller can reach.
@@ -220,6 +220,7 @@ async fn create_room(
         }
         Err(other) => return Err(other.into()),
     }
+    events::room_created(state, &room.id).await;
     Ok(state.store.room_by_id(&room.id).await?.unwrap_or(room))
 }
 
@@ -238,6 +239,7 @@ async fn reopen(
                     .store
                     .add_subscription(&subscription(room, member))
                     .await?;
+                events::member_added(state, &room.id, &member.id).await;
             }
             Some(sub) if member.id == creator.id && !sub.open => {
                 let patch = SubscriptionPatch {
@@ -248,6 +250,7 @@ async fn reopen(
                     .store
                     .update_subscription(&room.id, &member.id, &patch, now)
                     .await?;
+                events::subscription_updated(state, &room.id, &member.id).await;
             }
             Some(_) => {}
         }
@@ -513,6 +516,7 @@ pub async fn open(state: &AppState, caller: &User, room_id: &str) -> Result<()> 
             .store
             .update_subscription(&room.id, &caller.id, &patch, now_ms())
             .await?;
+        events::subscription_updated(state, &room.id, &caller.id).await;
     }
     Ok(())
 }
@@ -546,6 +550,7 @@ pub async fn close(state: &AppState, caller: &User, room_id: &str) -> Result<()>
         .store
         .update_subscription(&sub.rid, &caller.id, &patch, now_ms())
         .await?;
+    events::subscription_updated(state, &sub.rid, &caller.id).await;
     Ok(())
 }
 
@@ -571,6 +576,7 @@ pub async fn set_topic(state: &AppState, caller: &User, room_id: &str, topic: &s
         ..Default::default()
     };
     state.store.update_room(&room.id, &patch, now_ms()).await?;
+    events::room_updated(state, &room.id).await;
     messages::system(state, &room, "room_changed_topic", topic, caller).await?;
     Ok(())
 }
@@ -591,6 +597,8 @@ pub async fn delete(state: &AppState, caller: &User, name_or_id: &str) -> Result
         return Err(Error::failure("error-not-allowed", "Not allowed")
             .with_details(json!({"method": "eraseRoom"})));
     }
+    let subs = events::subscriptions_of(state, &room.id).await;
     state.store.delete_room(&room.id, now_ms()).await?;
+    events::room_deleted(state, &room, &subs);
     Ok(())
 }

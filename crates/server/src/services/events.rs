@@ -5,7 +5,7 @@
 
 use ferrochat_bus::Event;
 use ferrochat_model::{DateStyle, Message, Room, RoomType, Subscription, User};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::realtime::streams;
 use crate::state::AppState;
@@ -91,15 +91,194 @@ pub async fn member_added(state: &AppState, rid: &str, user_id: &str) {
     }
 }
 
-/// Announces a membership that ended, to the former member.
-pub fn member_removed(state: &AppState, room: &Room, user_id: &str) {
+/// Announces a membership that ended, to the former member (after the store removed it;
+/// the membership's id comes from the trash).
+pub async fn member_removed(state: &AppState, room: &Room, user_id: &str) {
+    let since = ferrochat_model::time::now_ms() - 60_000;
+    let sub_id = match state.store.removed_subscriptions(user_id, since).await {
+        Ok(removed) => removed
+            .into_iter()
+            .rev()
+            .find(|(_, rid, _)| *rid == room.id)
+            .map(|(id, _, _)| Value::String(id))
+            .unwrap_or(Value::Null),
+        Err(_) => Value::Null,
+    };
     notify_user(
         state,
         user_id,
         "subscriptions-changed",
-        json!(["removed", {"_id": Value::Null, "rid": room.id, "u": {"_id": user_id}}]),
+        json!(["removed", {"_id": sub_id, "rid": room.id, "u": {"_id": user_id}}]),
     );
     room_changed_for(state, "removed", room, user_id);
+}
+
+/// A new room: each member hears of their membership and the room (`inserted`).
+pub async fn room_created(state: &AppState, rid: &str) {
+    let (room, subs) = match (
+        state.store.room_by_id(rid).await,
+        state.store.subscriptions_of_room(rid).await,
+    ) {
+        (Ok(Some(room)), Ok(subs)) => (room, subs),
+        _ => return,
+    };
+    for sub in &subs {
+        subscription_changed(state, "inserted", sub);
+        room_changed_for(state, "inserted", &room, &sub.user.id);
+    }
+}
+
+/// The memberships of a room, read before the room is deleted (for [`room_deleted`]).
+pub async fn subscriptions_of(state: &AppState, rid: &str) -> Vec<Subscription> {
+    state
+        .store
+        .subscriptions_of_room(rid)
+        .await
+        .unwrap_or_default()
+}
+
+/// A deleted room: each former member hears `removed` for the membership and the room.
+pub fn room_deleted(state: &AppState, room: &Room, subs: &[Subscription]) {
+    for sub in subs {
+        subscription_changed(state, "removed", sub);
+        room_changed_for(state, "removed", room, &sub.user.id);
+    }
+}
+
+/// One member's membership changed (read, unread, open, hidden, favourite, roles).
+pub async fn subscription_updated(state: &AppState, rid: &str, user_id: &str) {
+    if let Ok(Some(sub)) = state.store.subscription(rid, user_id).await {
+        subscription_changed(state, "updated", &sub);
+    }
+}
+
+/// Someone read a room: their membership, and `<rid>/messagesRead` with `until`, the
+/// time up to which every member has read the room.
+pub async fn messages_read(state: &AppState, rid: &str, user_id: &str) {
+    subscription_updated(state, rid, user_id).await;
+    let Ok(subs) = state.store.subscriptions_of_room(rid).await else {
+        return;
+    };
+    if let Some(until) = subs.iter().map(|s| s.ls.unwrap_or(0)).min() {
+        notify_room(
+            state,
+            rid,
+            "messagesRead",
+            json!([{"until": DateStyle::EJson.date(until)}]),
+        );
+    }
+}
+
+/// A room role given or taken: the member's membership, and `roles-change` for everyone.
+pub async fn room_role_changed(
+    state: &AppState,
+    room: &Room,
+    target: &User,
+    role: &str,
+    added: bool,
+) {
+    subscription_updated(state, &room.id, &target.id).await;
+    notify_logged(
+        state,
+        "roles-change",
+        json!([{
+            "type": if added { "added" } else { "removed" },
+            "_id": role,
+            "u": {"_id": target.id, "username": target.username, "name": target.name},
+            "scope": room.id,
+        }]),
+    );
+}
+
+/// Some or all of a user's login tokens were revoked. Every session of the user, on every
+/// node, checks its own token; a session whose token is gone sends its client
+/// `<uid>/force_logout` (when subscribed) and drops its login. A session whose token
+/// survives (the one that changed the password) hears nothing, so its client is not logged
+/// out with the others.
+pub fn force_logout(state: &AppState, user_id: &str) {
+    publish(
+        state,
+        Event::new(
+            crate::realtime::presence::SESSION_STREAM,
+            user_id.to_owned(),
+            Value::Null,
+        ),
+    );
+}
+
+/// Top-level fields of the user's own record that differ: `(diff, unset)`.
+fn user_diff(before: &User, after: &User) -> (Map<String, Value>, Map<String, Value>) {
+    let old = before.to_private(DateStyle::EJson);
+    let new = after.to_private(DateStyle::EJson);
+    let (Some(old), Some(new)) = (old.as_object(), new.as_object()) else {
+        return (Map::new(), Map::new());
+    };
+    let diff: Map<String, Value> = new
+        .iter()
+        .filter(|(k, v)| old.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let unset: Map<String, Value> = old
+        .keys()
+        .filter(|k| !new.contains_key(*k))
+        .map(|k| (k.clone(), json!(1)))
+        .collect();
+    (diff, unset)
+}
+
+/// A profile change: `<uid>/userData` with what changed, and `Users:NameChanged` for
+/// everyone when the username or name did.
+pub fn user_changed(state: &AppState, before: &User, after: &User) {
+    let (diff, unset) = user_diff(before, after);
+    let only_timestamp = diff.keys().all(|k| k == "_updatedAt");
+    if !only_timestamp || !unset.is_empty() {
+        notify_user(
+            state,
+            &after.id,
+            "userData",
+            json!([{"type": "updated", "id": after.id, "diff": diff, "unset": unset}]),
+        );
+    }
+    if before.username != after.username || before.name != after.name {
+        notify_logged(
+            state,
+            "Users:NameChanged",
+            json!([{"_id": after.id, "name": after.name, "username": after.username}]),
+        );
+    }
+}
+
+/// [`user_changed`], reading the user as stored now.
+pub async fn user_updated(state: &AppState, before: &User) {
+    if let Ok(Some(after)) = state.store.user_by_id(&before.id).await {
+        user_changed(state, before, &after);
+    }
+}
+
+/// A deleted user: `Users:Deleted` for everyone, `userData` `removed` and a forced logout
+/// for the user's own sessions.
+pub fn user_deleted(state: &AppState, user: &User, erasure: &str) {
+    notify_logged(
+        state,
+        "Users:Deleted",
+        json!([{"userId": user.id, "messageErasureType": erasure}]),
+    );
+    notify_user(
+        state,
+        &user.id,
+        "userData",
+        json!([{"type": "removed", "id": user.id}]),
+    );
+    force_logout(state, &user.id);
+}
+
+/// A new avatar: `updateAvatar` for everyone.
+pub fn avatar_updated(state: &AppState, username: &str, etag: Option<&str>) {
+    notify_logged(
+        state,
+        "updateAvatar",
+        json!([{"username": username, "etag": etag}]),
+    );
 }
 
 fn my_messages_args(message: &Value, room: &Room) -> Value {
@@ -212,12 +391,7 @@ pub async fn message_deleted(state: &AppState, message: &Message) {
 /// A user's status changed: `user-status` on `stream-notify-logged` and the user's presence
 /// stream.
 pub fn user_status(state: &AppState, user: &User) {
-    let code = match user.status.as_str() {
-        "online" => 1,
-        "away" => 2,
-        "busy" => 3,
-        _ => 0,
-    };
+    let code = crate::realtime::presence::status_code(&user.status);
     notify_logged(
         state,
         "user-status",

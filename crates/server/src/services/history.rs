@@ -201,3 +201,168 @@ pub async fn counters(state: &AppState, room: &Room, of: &User) -> Result<Value>
         }),
     })
 }
+
+// ---------------------------------------------------------------------------------------------
+// The DDP history windows: `loadHistory`, `loadNextMessages`, `loadSurroundingMessages` and
+// `loadMissedMessages`. Each answers `None` when the room (or message) does not exist or the
+// caller may not read it; the methods then return `false`, as Rocket.Chat's do.
+
+/// The room `rid` when it exists and the caller may read it.
+async fn readable(state: &AppState, user: &User, rid: &str) -> Result<Option<Room>> {
+    match state.store.room_by_id(rid).await? {
+        Some(room) if rooms::can_read(state, &room, user).await? => Ok(Some(room)),
+        _ => Ok(None),
+    }
+}
+
+/// `loadHistory` (`loadMessageHistory`): up to `limit` messages before `end` (all the
+/// newest without it), newest first. With `ls` (when the caller last looked), the oldest
+/// unread message older than the window and how many unread ones it does not hold.
+pub async fn load_history(
+    state: &AppState,
+    user: &User,
+    rid: &str,
+    end: Option<i64>,
+    limit: i64,
+    ls: Option<i64>,
+    show_thread_messages: bool,
+) -> Result<Option<History>> {
+    let Some(room) = readable(state, user, rid).await? else {
+        return Ok(None);
+    };
+    let req = HistoryRequest {
+        latest: end,
+        count: limit,
+        show_thread_messages,
+        ..HistoryRequest::default()
+    };
+    let mut loaded = history(state, user, &room, &req).await?;
+    loaded.unread_not_loaded = Some(0);
+    if let Some(ls) = ls
+        && let Some(oldest) = loaded.messages.last().map(|m| m.ts)
+        && oldest > ls
+    {
+        let unread = state
+            .store
+            .room_history(
+                &room.id,
+                &HistoryQuery {
+                    latest: Some(oldest),
+                    oldest: Some(ls),
+                    inclusive: false,
+                    offset: 0,
+                    count: i64::MAX / 2,
+                    show_thread_messages,
+                },
+            )
+            .await?;
+        loaded.unread_not_loaded = Some(unread.len() as i64);
+        loaded.first_unread = unread.last().cloned();
+    }
+    Ok(Some(loaded))
+}
+
+/// Messages strictly after `after` (from the first without it), oldest first.
+async fn window_after(
+    state: &AppState,
+    user: &User,
+    room: &Room,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Message>> {
+    let fields = ferrochat_store::messages::FIELDS;
+    let filter = match after {
+        Some(ts) => Filter::from_mongo(&json!({"ts": {"$gt": ts}}), fields)?,
+        None => Filter::default(),
+    };
+    let sort = Sort::from_mongo(&json!({"ts": 1}), fields)?;
+    let page = Page {
+        offset: 0,
+        count: Some(limit.clamp(0, 1000)),
+    };
+    Ok(messages(state, user, room, &filter, &sort, page).await?.0)
+}
+
+/// `loadNextMessages`: up to `limit` messages after `end` (the room's first ones without
+/// it), oldest first.
+pub async fn load_next(
+    state: &AppState,
+    user: &User,
+    rid: &str,
+    end: Option<i64>,
+    limit: i64,
+) -> Result<Option<Vec<Message>>> {
+    let Some(room) = readable(state, user, rid).await? else {
+        return Ok(None);
+    };
+    Ok(Some(window_after(state, user, &room, end, limit).await?))
+}
+
+/// What `loadSurroundingMessages` returns: the messages around one, and whether there are
+/// more on either side.
+pub struct Surrounding {
+    pub messages: Vec<Message>,
+    pub more_before: bool,
+    pub more_after: bool,
+}
+
+/// `loadSurroundingMessages`: the message `msg_id` with up to `limit - 1` messages around
+/// it, half before (newest first) and half after (oldest first), in Rocket.Chat's order.
+pub async fn load_surrounding(
+    state: &AppState,
+    user: &User,
+    msg_id: &str,
+    limit: i64,
+) -> Result<Option<Surrounding>> {
+    let Some(main) = state.store.message_by_id(msg_id).await? else {
+        return Ok(None);
+    };
+    let Some(room) = readable(state, user, &main.rid).await? else {
+        return Ok(None);
+    };
+    let limit = (limit - 1).clamp(0, 1000);
+    let before_count = (limit + 1) / 2;
+    let after_count = limit / 2;
+    let mut found = state
+        .store
+        .room_history(
+            &room.id,
+            &HistoryQuery {
+                latest: Some(main.ts),
+                oldest: None,
+                inclusive: false,
+                offset: 0,
+                count: before_count,
+                show_thread_messages: true,
+            },
+        )
+        .await?;
+    let more_before = found.len() as i64 == before_count;
+    let after = window_after(state, user, &room, Some(main.ts), after_count).await?;
+    let more_after = after.len() as i64 == after_count;
+    found.push(main);
+    found.extend(after);
+    Ok(Some(Surrounding {
+        messages: found,
+        more_before,
+        more_after,
+    }))
+}
+
+/// `loadMissedMessages`: the messages after `start`, newest first (at most 1000).
+pub async fn load_missed(
+    state: &AppState,
+    user: &User,
+    rid: &str,
+    start: i64,
+) -> Result<Option<Vec<Message>>> {
+    let Some(room) = readable(state, user, rid).await? else {
+        return Ok(None);
+    };
+    let req = HistoryRequest {
+        oldest: Some(start),
+        count: 1000,
+        ..HistoryRequest::default()
+    };
+    Ok(Some(history(state, user, &room, &req).await?.messages))
+}

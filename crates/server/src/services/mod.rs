@@ -2,6 +2,7 @@
 //! service function takes the state and the acting user, validates, checks permissions
 //! through `authz`, and talks to the store.
 
+pub mod access;
 pub mod access_tokens;
 pub mod auth;
 pub mod authz;
@@ -10,6 +11,7 @@ pub mod events;
 pub mod history;
 pub mod login_guard;
 pub mod messages;
+pub mod node_sync;
 pub mod passwords;
 pub mod room_admin;
 pub mod rooms;

@@ -14,8 +14,8 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
 use crate::services::history::{self, History, HistoryRequest};
-use crate::services::messages;
 use crate::services::rooms::{self, NewRoom, RoomFamily, RoomSelector};
+use crate::services::{events, messages};
 use crate::state::AppState;
 
 /// Which family of endpoints is at work.
@@ -749,6 +749,7 @@ pub async fn set_open(
         .store
         .update_subscription(&room.id, &caller.id, &patch, now_ms())
         .await?;
+    events::subscription_updated(state, &room.id, &caller.id).await;
     Ok(())
 }
 
@@ -785,6 +786,7 @@ async fn set_archived(state: &AppState, caller: &User, room: &Room, archived: bo
         ..RoomPatch::default()
     };
     state.store.update_room(&room.id, &patch, now_ms()).await?;
+    events::room_updated(state, &room.id).await;
     let t = if archived {
         "room-archived"
     } else {
@@ -801,7 +803,9 @@ pub async fn delete(state: &AppState, caller: &User, room: &Room) -> Result<()> 
     if !has(state, caller, &kind.permission("delete"), Some(&room.id)).await? {
         return Err(not_allowed("eraseRoom"));
     }
+    let subs = events::subscriptions_of(state, &room.id).await;
     state.store.delete_room(&room.id, now_ms()).await?;
+    events::room_deleted(state, room, &subs);
     Ok(())
 }
 
@@ -827,6 +831,7 @@ async fn require_edit(state: &AppState, caller: &User, room: &Room) -> Result<()
 
 async fn patch_room(state: &AppState, room: &Room, patch: RoomPatch) -> Result<()> {
     state.store.update_room(&room.id, &patch, now_ms()).await?;
+    events::room_updated(state, &room.id).await;
     Ok(())
 }
 
@@ -866,6 +871,7 @@ pub async fn rename(
         }
         Err(other) => return Err(other.into()),
     }
+    events::room_updated(state, &room.id).await;
     announce(state, room, "r", name, caller, &[]).await
 }
 
@@ -1267,6 +1273,7 @@ pub async fn add_role(
         .store
         .update_subscription(&room.id, &target.id, &patch, now_ms())
         .await?;
+    events::room_role_changed(state, room, target, role.name(), true).await;
     announce(
         state,
         room,
@@ -1334,6 +1341,7 @@ pub async fn remove_role(
         .store
         .update_subscription(&room.id, &target.id, &patch, now_ms())
         .await?;
+    events::room_role_changed(state, room, target, role.name(), false).await;
     announce(
         state,
         room,

@@ -7,7 +7,7 @@ use ferrochat_model::{Room, RoomType, Subscription, User, UserRef, ids};
 use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
-use crate::services::messages;
+use crate::services::{events, messages};
 use crate::state::AppState;
 
 /// How a request names a room: `roomId` or `roomName`.
@@ -230,6 +230,7 @@ pub async fn add_member(
     if !state.store.add_subscription(&sub).await? {
         return Ok(false);
     }
+    events::member_added(state, &room.id, &user.id).await;
     if room.t != RoomType::Direct {
         match by {
             Some(actor) if actor.id != user.id => {
@@ -257,6 +258,7 @@ pub async fn remove_member(
     {
         return Ok(false);
     }
+    events::member_removed(state, room, &user.id).await;
     if room.t != RoomType::Direct {
         match by {
             Some(actor) if actor.id != user.id => {
@@ -380,5 +382,6 @@ pub async fn create(state: &AppState, creator: &User, t: RoomType, new: NewRoom)
             ),
             other => other.into(),
         })?;
+    events::room_created(state, &room.id).await;
     Ok(state.store.room_by_id(&room.id).await?.unwrap_or(room))
 }

@@ -158,6 +158,42 @@ impl Settings {
         self.forced.iter().any(|f| f == id)
     }
 
+    /// Re-reads one setting's stored value (another node changed it).
+    pub async fn reload(&self, store: &Store, id: &str) -> Result<()> {
+        if self.is_forced(id) {
+            return Ok(());
+        }
+        let stored = store
+            .setting_values()
+            .await?
+            .into_iter()
+            .find(|(stored_id, _, _)| stored_id == id);
+        if let (Some((_, value, updated_at)), Ok(mut values)) = (stored, self.values.write())
+            && let Some(entry) = values.get_mut(id)
+        {
+            entry.value = value;
+            entry.updated_at = updated_at;
+        }
+        Ok(())
+    }
+
+    /// Re-reads every stored value.
+    pub async fn reload_all(&self, store: &Store) -> Result<()> {
+        let stored = store.setting_values().await?;
+        if let Ok(mut values) = self.values.write() {
+            for (id, value, updated_at) in stored {
+                if self.forced.contains(&id) {
+                    continue;
+                }
+                if let Some(entry) = values.get_mut(id.as_str()) {
+                    entry.value = value;
+                    entry.updated_at = updated_at;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Validates, persists and applies a new value.
     pub async fn set(
         &self,

@@ -7,7 +7,7 @@ use ferrochat_store::subscriptions::SubscriptionPatch;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
-use crate::services::{messages, rooms};
+use crate::services::{events, messages, rooms};
 use crate::state::AppState;
 
 /// Parses a date as JavaScript's `Date.parse` reads what clients send: RFC 3339 / ISO 8601
@@ -71,6 +71,7 @@ pub async fn read(state: &AppState, user: &User, rid: &str) -> Result<()> {
     if !state.store.mark_read(rid, &user.id, now_ms()).await? {
         return Err(invalid_subscription());
     }
+    events::messages_read(state, rid, &user.id).await;
     Ok(())
 }
 
@@ -98,6 +99,7 @@ pub async fn unread(
             .store
             .mark_unread_since(&last.rid, &user.id, last.ts, now_ms())
             .await?;
+        events::subscription_updated(state, &last.rid, &user.id).await;
         return Ok(());
     }
     let Some(mid) = first_unread.filter(|m| !m.is_empty()) else {
@@ -126,6 +128,7 @@ pub async fn unread(
         .store
         .mark_unread_since(&message.rid, &user.id, message.ts, now_ms())
         .await?;
+    events::subscription_updated(state, &message.rid, &user.id).await;
     Ok(())
 }
 
@@ -146,6 +149,7 @@ pub async fn favorite(state: &AppState, user: &User, room: &Room, favorite: bool
         )
         .with_details(json!({"method": "toggleFavorite"})));
     }
+    events::subscription_updated(state, &room.id, &user.id).await;
     Ok(())
 }
 
@@ -169,6 +173,7 @@ pub async fn hide(state: &AppState, user: &User, rid: &str) -> Result<()> {
                 .store
                 .update_subscription(rid, &user.id, &patch, now_ms())
                 .await?;
+            events::subscription_updated(state, rid, &user.id).await;
             Ok(())
         }
         _ => Err(Error::plain("error-room-already-hidden")),
@@ -192,6 +197,7 @@ pub async fn open(state: &AppState, user: &User, rid: &str) -> Result<()> {
             .store
             .update_subscription(rid, &user.id, &patch, now_ms())
             .await?;
+        events::subscription_updated(state, rid, &user.id).await;
     }
     Ok(())
 }

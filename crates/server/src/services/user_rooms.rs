@@ -118,3 +118,94 @@ pub async fn leave(state: &AppState, user: &User, room: &Room) -> Result<()> {
     rooms::remove_member(state, room, user, None).await?;
     Ok(())
 }
+
+/// The room `key` names (its id, or with `by_name` also its name) when the caller may read
+/// it (`canAccessRoom`); `None` when there is no such room or the caller may not see it, so
+/// the existence of a private room does not leak. `getRoomIdByNameOrId`, `getRoomNameById`,
+/// `getRoomRoles`.
+pub async fn find_readable(
+    state: &AppState,
+    user: &User,
+    key: &str,
+    by_name: bool,
+) -> Result<Option<Room>> {
+    if key.is_empty() {
+        return Ok(None);
+    }
+    let room = match state.store.room_by_id(key).await? {
+        Some(room) => Some(room),
+        None if by_name => state.store.room_by_name(key).await?,
+        None => None,
+    };
+    match room {
+        Some(room) if rooms::can_read(state, &room, user).await? => Ok(Some(room)),
+        _ => Ok(None),
+    }
+}
+
+/// The rooms part of `spotlight`: public channels (with `view-c-room` and
+/// `view-outside-room`) and the caller's own private groups whose name or display name
+/// contains `text`, by name, at most five.
+pub async fn spotlight_rooms(state: &AppState, user: &User, text: &str) -> Result<Vec<Room>> {
+    const LIMIT: i64 = 5;
+    let needle: String = text
+        .trim()
+        .chars()
+        .flat_map(|c| {
+            let escape = (!c.is_alphanumeric()).then_some('\\');
+            escape.into_iter().chain(std::iter::once(c))
+        })
+        .collect();
+    let fields = ferrochat_store::rooms::FIELDS;
+    let filter = ferrochat_store::Filter::from_mongo(
+        &json!({"$or": [
+            {"name": {"$regex": needle, "$options": "i"}},
+            {"fname": {"$regex": needle, "$options": "i"}},
+        ]}),
+        fields,
+    )?;
+    let sort = ferrochat_store::Sort::from_mongo(&json!({"name": 1}), fields)?;
+    let page = ferrochat_store::Page {
+        offset: 0,
+        count: Some(LIMIT),
+    };
+    let mut found = Vec::new();
+    if state
+        .authz
+        .has(&state.store, user, "view-c-room", None)
+        .await?
+        && state
+            .authz
+            .has(&state.store, user, "view-outside-room", None)
+            .await?
+    {
+        found.extend(
+            state
+                .store
+                .list_rooms(&[RoomType::Channel], &filter, &sort, page)
+                .await?
+                .0,
+        );
+    }
+    found.extend(
+        state
+            .store
+            .rooms_of_user(&user.id, &[RoomType::Group], &filter, &sort, page)
+            .await?
+            .0,
+    );
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    found.truncate(LIMIT as usize);
+    // Rocket.Chat's `fetchRooms`: with last messages stored, only previewers see them.
+    if state.settings.bool("Store_Last_Message")
+        && !state
+            .authz
+            .has(&state.store, user, "preview-c-room", None)
+            .await?
+    {
+        for room in &mut found {
+            room.last_message = None;
+        }
+    }
+    Ok(found)
+}

@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 use crate::error::{Error, Result};
 use crate::paging::Paging;
 use crate::services::passwords::Verified;
-use crate::services::rooms;
+use crate::services::{events, rooms};
 use crate::state::AppState;
 
 /// Usernames nobody may register (`Accounts_SystemBlockedUsernameList`, hidden in
@@ -1207,9 +1207,15 @@ async fn relinquish(
                 .store
                 .update_subscription(&fate.rid, owner, &patch, now)
                 .await?;
+            events::subscription_updated(state, &fate.rid, owner).await;
         }
         if fate.remove {
+            let subs = events::subscriptions_of(state, &fate.rid).await;
+            let room = state.store.room_by_id(&fate.rid).await?;
             state.store.delete_room(&fate.rid, now).await?;
+            if let Some(room) = &room {
+                events::room_deleted(state, room, &subs);
+            }
         }
     }
     if remove_direct {
@@ -1227,7 +1233,9 @@ async fn relinquish(
             )
             .await?;
         for room in direct.iter().filter(|r| r.uids.len() <= 2) {
+            let subs = events::subscriptions_of(state, &room.id).await;
             state.store.delete_room(&room.id, now).await?;
+            events::room_deleted(state, room, &subs);
         }
     }
     Ok(())
@@ -1340,7 +1348,7 @@ async fn check_new_email(state: &AppState, user: &User, email: &str) -> Result<b
 }
 
 /// `setStatusText`: trimmed, at most 120 characters.
-fn clean_status_text(text: &str) -> String {
+pub fn clean_status_text(text: &str) -> String {
     text.trim().chars().take(MAX_STATUS_TEXT_LENGTH).collect()
 }
 
@@ -1384,6 +1392,7 @@ async fn apply_active_change(state: &AppState, user: &mut User, plan: ActivePlan
     state.store.update_user(user).await?;
     if !plan.active {
         state.store.delete_user_tokens(&user.id, true).await?;
+        events::force_logout(state, &user.id);
     }
     Ok(())
 }
@@ -1588,6 +1597,15 @@ pub async fn update(
     if let Some(plan) = plan {
         apply_active_change(state, &mut user, plan).await?;
     }
+    if user.status_text != before.status_text {
+        let choice = crate::realtime::presence::Choice {
+            keep_when_offline: true,
+            announce: true,
+            ..Default::default()
+        };
+        state.presence.choose(&user.id, choice).await?;
+    }
+    events::user_updated(state, &before).await;
     Ok(user.to_private(DateStyle::Iso))
 }
 
@@ -1734,7 +1752,19 @@ pub async fn update_own_basic_info(
             .store
             .delete_other_session_tokens(&user.id, caller_token)
             .await?;
+        events::force_logout(state, &user.id);
     }
+    if user.status_default != before.status_default || user.status_text != before.status_text {
+        // `status` is presence's: it follows the new choice and announces it.
+        let choice = crate::realtime::presence::Choice {
+            status_default: data.status_type.clone().filter(|s| !s.is_empty()),
+            status_text: None,
+            keep_when_offline: true,
+            announce: user.status_text != before.status_text,
+        };
+        state.presence.choose(&user.id, choice).await?;
+    }
+    events::user_updated(state, &before).await;
     Ok(user.to_private(DateStyle::Iso))
 }
 
@@ -1790,6 +1820,7 @@ async fn delete_account(state: &AppState, user: &User, confirm_relinquish: bool)
         .store
         .delete_user_erasing(&user.id, &erasure, now_ms())
         .await?;
+    events::user_deleted(state, user, &state.settings.string("Message_ErasureType"));
     Ok(())
 }
 
@@ -1899,7 +1930,7 @@ pub async fn set_status(
                 .with_details(json!({"method": "users.setStatus"})),
         );
     }
-    let mut user = if UserSelector::names(target, caller) {
+    let user = if UserSelector::names(target, caller) {
         state
             .store
             .user_by_id(&caller.id)
@@ -1920,14 +1951,16 @@ pub async fn set_status(
                     .with_details(json!({"method": "users.setStatus"})),
             );
         }
-        user.status = status.to_owned();
-        user.status_default = status.to_owned();
     }
-    if let Some(message) = message {
-        user.status_text = clean_status_text(message);
-    }
-    user.updated_at = now_ms();
-    state.store.update_user(&user).await?;
+    // Through presence, which owns `status`: without connections the chosen status is
+    // stored as is (as Rocket.Chat's REST does); with some, it combines with theirs.
+    let choice = crate::realtime::presence::Choice {
+        status_default: status.filter(|s| !s.is_empty()).map(str::to_owned),
+        status_text: message.map(clean_status_text),
+        keep_when_offline: true,
+        announce: false,
+    };
+    state.presence.choose(&user.id, choice).await?;
     Ok(())
 }
 
@@ -2365,6 +2398,7 @@ pub async fn logout_user(state: &AppState, caller: &User, user_id: Option<&str>)
         return Err(Error::failure("error-invalid-user-id", "Invalid user id"));
     }
     state.store.delete_user_tokens(user_id, true).await?;
+    events::force_logout(state, user_id);
     Ok(format!("User {user_id} has been logged out!"))
 }
 
@@ -2379,11 +2413,125 @@ pub async fn logout_other_clients(
         .store
         .delete_other_session_tokens(&caller.id, hashed_token)
         .await?;
+    events::force_logout(state, &caller.id);
     Ok(state
         .store
         .token(hashed_token)
         .await?
         .and_then(|t| t.expires_at))
+}
+
+// -------------------------------------------------------------------------------------------
+// The registerUser and spotlight methods
+
+/// The `registerUser` method: like `users.register`, except that the username may be left
+/// out (Rocket.Chat then lets the user pick one later); it is then suggested from the name
+/// or the e-mail address, as `users.getUsernameSuggestion` would.
+pub async fn register_via_method(
+    state: &AppState,
+    caller: Option<&User>,
+    mut reg: Registration,
+) -> Result<User> {
+    if reg.username.trim().is_empty() && caller.is_none() {
+        let mut bases: Vec<String> = Vec::new();
+        if let Some(name) = reg.name.as_deref().map(slug).filter(|s| !s.is_empty()) {
+            bases.push(name);
+        }
+        if let Some((local, _)) = reg.email.trim().split_once('@') {
+            let local = slug(local);
+            if !local.is_empty() {
+                bases.push(local);
+            }
+        }
+        let base = bases.first().cloned().unwrap_or_else(|| "user".to_owned());
+        let mut chosen = None;
+        for candidate in bases
+            .iter()
+            .cloned()
+            .chain((1..100).map(|n| format!("{base}-{n}")))
+        {
+            if username_free(state, &candidate).await? {
+                chosen = Some(candidate);
+                break;
+            }
+        }
+        reg.username =
+            chosen.unwrap_or_else(|| format!("{base}-{}", ids::random_id_len(6).to_lowercase()));
+    }
+    register(state, caller, reg).await
+}
+
+fn spotlight_item(user: &User, outside: bool) -> Value {
+    let mut item = json!({
+        "_id": user.id,
+        "username": user.username,
+        "name": user.name,
+        "status": user.status,
+    });
+    if !user.status_text.is_empty() {
+        item["statusText"] = json!(user.status_text);
+    }
+    if let Some(nickname) = &user.nickname {
+        item["nickname"] = json!(nickname);
+    }
+    if let Some(etag) = &user.avatar_etag {
+        item["avatarETag"] = json!(etag);
+    }
+    if outside {
+        item["outside"] = Value::Bool(true);
+    }
+    item
+}
+
+/// The users part of `spotlight` (`Spotlight.searchUsers`): active users whose username or
+/// name contains `text`, except those in `usernames`; anyone with `view-outside-room` and
+/// `view-d-room` (an exact username first), otherwise only the caller's direct-message
+/// contacts. At most `Number_of_users_autocomplete_suggestions`.
+pub async fn spotlight_users(
+    state: &AppState,
+    caller: &User,
+    text: &str,
+    usernames: &[String],
+) -> Result<Vec<Value>> {
+    let limit = state
+        .settings
+        .int("Number_of_users_autocomplete_suggestions")
+        .max(1);
+    let text = text.trim();
+    let mut exceptions: Vec<String> = usernames.to_vec();
+    let mut items = Vec::new();
+    let outsiders =
+        has(state, caller, "view-outside-room").await? && has(state, caller, "view-d-room").await?;
+    if outsiders
+        && !text.is_empty()
+        && let Some(exact) = state.store.user_by_username(text).await?
+        && exact.active
+        && exact.user_type != "app"
+        && !exceptions
+            .iter()
+            .any(|u| u.eq_ignore_ascii_case(&exact.username))
+    {
+        items.push(spotlight_item(&exact, true));
+        exceptions.push(exact.username.clone());
+    }
+    let scope = if outsiders {
+        UserScope::Everyone
+    } else {
+        UserScope::DirectContactsOf(&caller.id)
+    };
+    let found = state
+        .store
+        .find_users_for_autocomplete(
+            text,
+            &exceptions,
+            &Filter::default(),
+            scope,
+            limit - items.len() as i64,
+        )
+        .await?;
+    items.extend(found.iter().map(|u| spotlight_item(u, true)));
+    items.truncate(limit as usize);
+    Ok(items)
 }
 
 #[cfg(test)]

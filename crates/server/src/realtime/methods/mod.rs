@@ -34,6 +34,8 @@ pub struct MethodCtx<'a> {
     /// The hash of the token the caller logged in with (what `logout` removes).
     pub hashed_token: Option<String>,
     pub client_ip: Option<IpAddr>,
+    /// The WebSocket connection the call came on (`None` through REST `method.call`).
+    pub conn: Option<super::hub::ConnId>,
 }
 
 impl MethodCtx<'_> {

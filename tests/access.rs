@@ -1,0 +1,388 @@
+//! Permissions, roles and settings administration: edits take effect at once, are refused
+//! to normal users, and are announced on the streams.
+
+mod common;
+use common::ddp::Ddp;
+use common::*;
+
+const FORBIDDEN: &str =
+    "User does not have the permissions required for this action [error-unauthorized]";
+
+both_stores!(
+    permission_edits_take_effect_immediately,
+    |server| async move {
+        let admin = server.admin().await;
+        let gina = server.create_user(&admin, "gina").await;
+
+        let all = gina.get_ok("/api/v1/permissions.listAll", &[]).await;
+        let create_c = all["update"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["_id"] == "create-c")
+            .unwrap()
+            .clone();
+        assert!(
+            create_c["roles"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("user")),
+            "{create_c}"
+        );
+        assert_eq!(all["remove"], json!([]));
+
+        // A normal user may not edit permissions.
+        let (status, body, _) = gina
+            .post(
+                "/api/v1/permissions.update",
+                json!({"permissions": [{"_id": "create-c", "roles": ["user"]}]}),
+            )
+            .await;
+        assert_eq!((status, body["error"].as_str()), (403, Some(FORBIDDEN)));
+
+        // Revoke create-c from `user`: gina is refused at once, over REST and DDP.
+        let mut watcher = Ddp::connect(&server.url).await;
+        watcher.login("gina", "pass-gina").await;
+        watcher
+            .sub(
+                "stream-notify-logged",
+                json!(["permissions-changed", false]),
+            )
+            .await
+            .unwrap();
+        let before = chrono_now();
+        admin
+            .post_ok(
+                "/api/v1/permissions.update",
+                json!({"permissions": [{"_id": "create-c", "roles": ["admin"]}]}),
+            )
+            .await;
+        let args = watcher
+            .event("stream-notify-logged", "permissions-changed")
+            .await;
+        assert_eq!(args[0], "updated");
+        assert_eq!(args[1]["_id"], "create-c");
+        assert_eq!(args[1]["roles"], json!(["admin"]));
+        let (status, body, _) = gina
+            .post("/api/v1/channels.create", json!({"name": unique("nope")}))
+            .await;
+        assert_eq!(status, 403, "{body}");
+
+        // updatedSince returns just the change.
+        let changed = gina
+            .get_ok("/api/v1/permissions.listAll", &[("updatedSince", &before)])
+            .await;
+        assert_eq!(changed["update"].as_array().unwrap().len(), 1, "{changed}");
+
+        // Grant it back through a custom role held by gina.
+        let role = admin
+        .post_ok("/api/v1/roles.create", json!({"name": "channel-makers", "scope": "Users", "description": "may create channels"}))
+        .await;
+        let role_id = role["role"]["_id"].as_str().unwrap().to_owned();
+        admin
+            .post_ok(
+                "/api/v1/roles.addUserToRole",
+                json!({"roleId": role_id, "username": "gina"}),
+            )
+            .await;
+        admin
+            .post_ok(
+                "/api/v1/permissions.update",
+                json!({"permissions": [{"_id": "create-c", "roles": ["admin", role_id]}]}),
+            )
+            .await;
+        gina.post_ok("/api/v1/channels.create", json!({"name": unique("yes")}))
+            .await;
+
+        // Bad edits change nothing.
+        for bad in [
+            json!({"permissions": [{"_id": "no-such-permission", "roles": ["admin"]}]}),
+            json!({"permissions": [{"_id": "create-c", "roles": ["no-such-role"]}]}),
+            json!({"permissions": [{"_id": {"$ne": null}, "roles": []}]}),
+            json!({"permissions": "create-c"}),
+            json!({}),
+        ] {
+            let (status, body, _) = admin.post("/api/v1/permissions.update", bad.clone()).await;
+            assert_eq!(status, 400, "{bad}: {body}");
+        }
+        let all = admin.get_ok("/api/v1/permissions.listAll", &[]).await;
+        let create_c = all["update"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["_id"] == "create-c")
+            .unwrap()
+            .clone();
+        assert_eq!(create_c["roles"], json!(["admin", role_id]));
+    }
+);
+
+fn chrono_now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+both_stores!(roles_can_be_managed_and_granted, |server| async move {
+    let admin = server.admin().await;
+    let hank = server.create_user(&admin, "hank").await;
+    let channel = admin
+        .post_ok(
+            "/api/v1/channels.create",
+            json!({"name": unique("roles"), "members": ["hank"]}),
+        )
+        .await;
+    let rid = channel["channel"]["_id"].as_str().unwrap().to_owned();
+
+    let roles = hank.get_ok("/api/v1/roles.list", &[]).await;
+    let names: Vec<&str> = roles["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["_id"].as_str())
+        .collect();
+    for built_in in ["admin", "user", "bot", "owner", "moderator", "leader"] {
+        assert!(names.contains(&built_in), "roles.list lacks {built_in}");
+    }
+    let moderator = roles["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["_id"] == "moderator")
+        .unwrap();
+    assert_eq!(moderator["scope"], "Subscriptions");
+    assert_eq!(moderator["protected"], true);
+
+    // Normal users cannot manage roles.
+    let (status, _, _) = hank
+        .post("/api/v1/roles.create", json!({"name": "x"}))
+        .await;
+    assert_eq!(status, 403);
+    let (status, body, _) = hank
+        .post(
+            "/api/v1/roles.addUserToRole",
+            json!({"roleId": "admin", "username": "hank"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["errorType"], "error-action-not-allowed");
+
+    // A room role needs the room; then it shows in the room's roles.
+    let (status, body, _) = admin
+        .post(
+            "/api/v1/roles.addUserToRole",
+            json!({"roleId": "moderator", "username": "hank"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    admin
+        .post_ok(
+            "/api/v1/roles.addUserToRole",
+            json!({"roleId": "moderator", "username": "hank", "roomId": rid}),
+        )
+        .await;
+    let (status, body, _) = admin
+        .post(
+            "/api/v1/roles.addUserToRole",
+            json!({"roleId": "moderator", "username": "hank", "roomId": rid}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["errorType"].as_str()),
+        (400, Some("error-user-already-in-role"))
+    );
+    let in_role = admin
+        .get_ok(
+            "/api/v1/roles.getUsersInRole",
+            &[("role", "moderator"), ("roomId", &rid)],
+        )
+        .await;
+    assert_eq!(in_role["total"], 1);
+    assert_eq!(in_role["users"][0]["username"], "hank");
+    admin
+        .post_ok(
+            "/api/v1/roles.removeUserFromRole",
+            json!({"roleId": "moderator", "username": "hank", "scope": rid}),
+        )
+        .await;
+    let in_role = admin
+        .get_ok(
+            "/api/v1/roles.getUsersInRole",
+            &[("role", "moderator"), ("roomId", &rid)],
+        )
+        .await;
+    assert_eq!(in_role["total"], 0);
+
+    // The last administrator stays one.
+    let (status, body, _) = admin
+        .post(
+            "/api/v1/roles.removeUserFromRole",
+            json!({"roleId": "admin", "username": TEST_ADMIN}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["errorType"].as_str()),
+        (400, Some("error-admin-required")),
+        "{body}"
+    );
+
+    // Custom roles: create, rename, refuse duplicates, delete when unused; built-ins stay.
+    let created = admin
+        .post_ok(
+            "/api/v1/roles.create",
+            json!({"name": "reviewers", "description": "Reviews code"}),
+        )
+        .await;
+    let id = created["role"]["_id"].as_str().unwrap().to_owned();
+    let (status, _, _) = admin
+        .post("/api/v1/roles.create", json!({"name": "reviewers"}))
+        .await;
+    assert_eq!(status, 400);
+    let (status, _, _) = admin
+        .post(
+            "/api/v1/roles.create",
+            json!({"name": "x", "scope": "Galaxy"}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    let updated = admin
+        .post_ok(
+            "/api/v1/roles.update",
+            json!({"roleId": id, "name": "code-reviewers"}),
+        )
+        .await;
+    assert_eq!(updated["role"]["name"], "code-reviewers");
+    admin
+        .post_ok(
+            "/api/v1/roles.addUserToRole",
+            json!({"roleName": "code-reviewers", "username": "hank"}),
+        )
+        .await;
+    let public = hank
+        .get_ok("/api/v1/roles.getUsersInPublicRoles", &[])
+        .await;
+    assert!(
+        public["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["username"] == "hank"),
+        "{public}"
+    );
+    let (status, body, _) = admin
+        .post("/api/v1/roles.delete", json!({"roleId": id}))
+        .await;
+    assert_eq!(
+        (status, body["errorType"].as_str()),
+        (400, Some("error-role-in-use"))
+    );
+    admin
+        .post_ok(
+            "/api/v1/roles.removeUserFromRole",
+            json!({"roleId": id, "username": "hank"}),
+        )
+        .await;
+    admin
+        .post_ok("/api/v1/roles.delete", json!({"roleId": id}))
+        .await;
+    let synced = admin
+        .get_ok(
+            "/api/v1/roles.sync",
+            &[("updatedSince", "2000-01-01T00:00:00.000Z")],
+        )
+        .await;
+    assert!(
+        synced["roles"]["remove"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["_id"] == id.as_str()),
+        "{synced}"
+    );
+    let (status, body, _) = admin
+        .post("/api/v1/roles.delete", json!({"roleId": "admin"}))
+        .await;
+    assert_eq!(
+        (status, body["errorType"].as_str()),
+        (400, Some("error-role-protected"))
+    );
+});
+
+both_stores!(
+    settings_are_validated_applied_and_announced,
+    |server| async move {
+        let admin = server.admin().await;
+        let ivy = server.create_user(&admin, "ivy").await;
+
+        let (status, _, _) = ivy.get("/api/v1/settings/Site_Name").await;
+        assert_eq!(status, 403);
+        let (status, _, _) = ivy
+            .post("/api/v1/settings/Site_Name", json!({"value": "Nope"}))
+            .await;
+        assert_eq!(status, 403);
+
+        let mut anon = Ddp::connect(&server.url).await;
+        anon.sub(
+            "stream-notify-all",
+            json!(["public-settings-changed", false]),
+        )
+        .await
+        .unwrap();
+        admin
+            .post_ok("/api/v1/settings/Site_Name", json!({"value": "Acme Chat"}))
+            .await;
+        let args = anon
+            .event("stream-notify-all", "public-settings-changed")
+            .await;
+        assert_eq!(
+            args,
+            json!(["updated", {"_id": "Site_Name", "value": "Acme Chat"}])
+        );
+        let one = admin.get_ok("/api/v1/settings/Site_Name", &[]).await;
+        assert_eq!(one["value"], "Acme Chat");
+        let public = ivy
+            .get_ok("/api/v1/settings.public", &[("_id", "Site_Name")])
+            .await;
+        assert_eq!(public["settings"][0]["value"], "Acme Chat");
+
+        // Types are checked; unknown settings are 404.
+        for (id, bad) in [
+            ("Message_MaxAllowedSize", json!("big")),
+            ("Accounts_AllowUsernameChange", json!("yes")),
+            ("Site_Name", json!({"$ne": null})),
+        ] {
+            let (status, body, _) = admin
+                .post(&format!("/api/v1/settings/{id}"), json!({"value": bad}))
+                .await;
+            assert_eq!(status, 400, "{id}: {body}");
+        }
+        let (status, _, _) = admin
+            .post("/api/v1/settings/No_Such_Setting", json!({"value": 1}))
+            .await;
+        assert_eq!(status, 404);
+
+        // A changed setting rules behaviour at once and survives a restart.
+        admin
+            .post_ok(
+                "/api/v1/settings/Message_MaxAllowedSize",
+                json!({"value": 10}),
+            )
+            .await;
+        let (status, body, _) = ivy
+            .post(
+                "/api/v1/chat.postMessage",
+                json!({"channel": "#general", "text": "this is far too long"}),
+            )
+            .await;
+        assert_eq!(status, 400, "{body}");
+        let mut server = server;
+        server.restart().await;
+        let admin = server.admin().await;
+        assert_eq!(
+            admin
+                .get_ok("/api/v1/settings/Message_MaxAllowedSize", &[])
+                .await["value"],
+            10
+        );
+        let listed = admin.get_ok("/api/v1/settings", &[("count", "0")]).await;
+        assert!(listed["total"].as_i64().unwrap() > 100);
+    }
+);
