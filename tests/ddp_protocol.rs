@@ -324,3 +324,37 @@ both_stores!(method_calls_over_rest, |server| async move {
         .await;
     assert_eq!(status, 400, "{body}");
 });
+
+both_stores!(
+    ddp_rate_limits_apply_outside_test_mode,
+    envs = [
+        ("TEST_MODE", "false"),
+        ("ADMIN_USERNAME", "boss"),
+        ("ADMIN_PASS", "boss-password-1"),
+        ("ADMIN_EMAIL", "boss@example.com"),
+        (
+            "OVERWRITE_SETTING_DDP_Rate_Limit_Connection_By_Method_Requests_Allowed",
+            "3"
+        ),
+    ],
+    |server| async move {
+        let mut ddp = Ddp::connect(&server.url).await;
+        for _ in 0..3 {
+            ddp.call("public-settings/get", json!([])).await.unwrap();
+        }
+        let err = ddp
+            .call("public-settings/get", json!([]))
+            .await
+            .unwrap_err();
+        assert_eq!(err["error"], "too-many-requests", "{err}");
+        assert!(err["details"]["timeToReset"].as_u64().is_some(), "{err}");
+        // Another method, and another connection, have their own allowance.
+        assert!(
+            ddp.call("login", json!([{"resume": "not-a-token"}]))
+                .await
+                .is_err_and(|e| e["error"] != "too-many-requests")
+        );
+        let mut other = Ddp::connect(&server.url).await;
+        other.call("public-settings/get", json!([])).await.unwrap();
+    }
+);

@@ -50,6 +50,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let settings = Settings::load(&store, &config.root_url, &config.setting_overrides, now).await?;
     let authz = Authz::load(&store, now).await?;
     let rate_limits = RateLimits::from_settings(&settings, config.test_mode);
+    let ddp_limits = realtime::ratelimit::DdpLimits::from_settings(&settings, config.test_mode);
     let instance_id = config
         .instance_id
         .clone()
@@ -82,6 +83,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         passwords: Passwords::new(),
         login_guard: Default::default(),
         rate_limits,
+        ddp_limits,
         bus,
         hub,
         presence,
@@ -127,6 +129,7 @@ fn spawn_housekeeping(state: AppState) {
                 tracing::warn!(error = %e, "purging expired tokens failed");
             }
             state.rate_limits.forget_idle();
+            state.ddp_limits.forget_idle();
             state.login_guard.forget_old(now);
         }
     });

@@ -26,6 +26,7 @@ pub struct Inner {
     pub passwords: Passwords,
     pub login_guard: LoginGuard,
     pub rate_limits: RateLimits,
+    pub ddp_limits: crate::realtime::ratelimit::DdpLimits,
     /// Realtime events between nodes (in process, or through Redis).
     pub bus: Bus,
     /// This node's WebSocket subscriptions.

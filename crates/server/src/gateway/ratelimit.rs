@@ -13,7 +13,7 @@ use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::{Clock, MonotonicClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
@@ -24,16 +24,17 @@ use crate::services::settings::Settings;
 use crate::state::AppState;
 
 type Keyed =
-    RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
+    RateLimiter<String, DefaultKeyedStateStore<String>, MonotonicClock, StateInformationMiddleware>;
 
-struct Limiter {
+/// A keyed quota: `calls` per interval for each key.
+pub(crate) struct Limiter {
     limiter: Keyed,
     calls: u32,
     period: Duration,
 }
 
 impl Limiter {
-    fn new(calls: i64, interval_ms: i64) -> Self {
+    pub(crate) fn new(calls: i64, interval_ms: i64) -> Self {
         let calls = u32::try_from(calls.max(1)).unwrap_or(u32::MAX);
         let interval = Duration::from_millis(u64::try_from(interval_ms.max(1)).unwrap_or(60_000));
         let period = (interval / calls).max(Duration::from_nanos(1));
@@ -42,10 +43,29 @@ impl Limiter {
             .unwrap_or_else(|| Quota::per_second(burst))
             .allow_burst(burst);
         Self {
-            limiter: RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>(),
+            // The std monotonic clock: governor's default TSC-based clock misjudges elapsed
+            // time on some virtual machines, which lets bursts through.
+            limiter: RateLimiter::<_, _, _, governor::middleware::NoOpMiddleware<_>>::new(
+                quota,
+                DefaultKeyedStateStore::default(),
+                MonotonicClock,
+            )
+            .with_middleware::<StateInformationMiddleware>(),
             calls,
             period,
         }
+    }
+
+    /// Counts one call for `key`; `Err` says how long until the next would be allowed.
+    pub(crate) fn check(&self, key: &str) -> Result<(), Duration> {
+        match self.limiter.check_key(&key.to_owned()) {
+            Ok(_) => Ok(()),
+            Err(not_until) => Err(not_until.wait_time_from(MonotonicClock.now())),
+        }
+    }
+
+    pub(crate) fn forget_idle(&self) {
+        self.limiter.retain_recent();
     }
 }
 
@@ -99,7 +119,7 @@ impl RateLimits {
                 }
             }
             Err(not_until) => {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                let wait = not_until.wait_time_from(MonotonicClock.now());
                 Verdict {
                     allowed: false,
                     limit: limiter.calls,

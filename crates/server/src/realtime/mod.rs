@@ -5,6 +5,7 @@ pub mod frames;
 pub mod hub;
 pub mod methods;
 pub mod presence;
+pub mod ratelimit;
 pub mod session;
 pub mod streams;
 

@@ -196,6 +196,15 @@ impl Session {
             ClientMsg::Ping { id } => send(sink, frames::pong(id.as_deref())).await,
             ClientMsg::Pong { .. } => true,
             ClientMsg::Method { method, params, id } => {
+                if let Err(limited) = self.state.ddp_limits.check(
+                    &self.state.authz,
+                    self.client_ip,
+                    self.user.as_ref(),
+                    self.conn,
+                    &method,
+                ) {
+                    return send(sink, frames::result(&id, &Err(limited))).await;
+                }
                 let ctx = MethodCtx {
                     state: &self.state,
                     user: self.user.clone(),
