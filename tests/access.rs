@@ -373,8 +373,18 @@ both_stores!(
             )
             .await;
         assert_eq!(status, 400, "{body}");
+        let unique_id = ivy
+            .get_ok("/api/v1/settings.public", &[("_id", "uniqueID")])
+            .await["settings"][0]["value"]
+            .clone();
+        assert!(unique_id.as_str().is_some_and(|id| id.len() == 17), "{unique_id}");
         let mut server = server;
         server.restart().await;
+        let again = server
+            .anon()
+            .get_ok("/api/v1/settings.public", &[("_id", "uniqueID")])
+            .await;
+        assert_eq!(again["settings"][0]["value"], unique_id, "the workspace id survives restarts");
         let admin = server.admin().await;
         assert_eq!(
             admin

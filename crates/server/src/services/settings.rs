@@ -84,6 +84,13 @@ impl Settings {
         if let Some(site_url) = values.get_mut("Site_Url") {
             site_url.value = Value::String(root_url.to_owned());
         }
+        // The workspace's own id (push notification ids derive from it), made once.
+        let unique_id = store
+            .meta_get_or_insert("uniqueID", &ferrochat_model::ids::random_id())
+            .await?;
+        if let Some(entry) = values.get_mut("uniqueID") {
+            entry.value = Value::String(unique_id);
+        }
         for (id, value, updated_at) in store.setting_values().await? {
             if let Some(entry) = find(&id).and_then(|def| values.get_mut(def.id)) {
                 entry.value = value;
