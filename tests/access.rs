@@ -5,9 +5,6 @@ mod common;
 use common::ddp::Ddp;
 use common::*;
 
-const FORBIDDEN: &str =
-    "User does not have the permissions required for this action [error-unauthorized]";
-
 both_stores!(
     permission_edits_take_effect_immediately,
     |server| async move {
@@ -377,14 +374,20 @@ both_stores!(
             .get_ok("/api/v1/settings.public", &[("_id", "uniqueID")])
             .await["settings"][0]["value"]
             .clone();
-        assert!(unique_id.as_str().is_some_and(|id| id.len() == 17), "{unique_id}");
+        assert!(
+            unique_id.as_str().is_some_and(|id| id.len() == 17),
+            "{unique_id}"
+        );
         let mut server = server;
         server.restart().await;
         let again = server
             .anon()
             .get_ok("/api/v1/settings.public", &[("_id", "uniqueID")])
             .await;
-        assert_eq!(again["settings"][0]["value"], unique_id, "the workspace id survives restarts");
+        assert_eq!(
+            again["settings"][0]["value"], unique_id,
+            "the workspace id survives restarts"
+        );
         let admin = server.admin().await;
         assert_eq!(
             admin

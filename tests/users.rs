@@ -7,42 +7,7 @@
 mod common;
 use common::*;
 
-use ferrochat_store::{Store, StoreOptions};
 use sha2::{Digest, Sha256};
-
-/// A second handle on the server's database, to check what the API cannot show.
-async fn open_store(server: &Server) -> Store {
-    Store::connect(&StoreOptions {
-        url: server.database_url.clone(),
-        max_connections: 1,
-    })
-    .await
-    .expect("open the server's store")
-}
-
-/// Asserts a failure: HTTP status, the exact `error` and the `errorType` (`None`: absent).
-fn assert_failure(
-    (status, body, _): Response,
-    want_status: u16,
-    error: &str,
-    error_type: Option<&str>,
-) {
-    assert_eq!(status, want_status, "unexpected status, body {body}");
-    assert_eq!(body["success"], json!(false), "{body}");
-    assert_eq!(body["error"], json!(error), "{body}");
-    match error_type {
-        Some(t) => assert_eq!(body["errorType"], json!(t), "{body}"),
-        None => assert!(
-            body.get("errorType").is_none(),
-            "unexpected errorType in {body}"
-        ),
-    }
-}
-
-/// Asserts a Meteor-style failure: 400, `"<reason> [<code>]"`, `errorType: <code>`.
-fn assert_meteor(resp: Response, code: &str, reason: &str) {
-    assert_failure(resp, 400, &format!("{reason} [{code}]"), Some(code));
-}
 
 /// Asserts a request-shape failure: 400 with `errorType` `invalid-params` (body) or
 /// `error-invalid-params` (query).
@@ -51,9 +16,6 @@ fn assert_invalid((status, body, _): Response, error_type: &str) {
     assert_eq!(body["success"], json!(false), "{body}");
     assert_eq!(body["errorType"], json!(error_type), "{body}");
 }
-
-const FORBIDDEN: &str =
-    "User does not have the permissions required for this action [error-unauthorized]";
 
 fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))

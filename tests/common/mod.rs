@@ -713,3 +713,41 @@ fn tail_of_file(path: &Path, lines: usize) -> String {
     }
     all[start..].join("\n")
 }
+
+/// Rocket.Chat's 403 body text when a permission is missing.
+pub const FORBIDDEN: &str =
+    "User does not have the permissions required for this action [error-unauthorized]";
+
+/// A second handle on the server's database, to check what the API cannot show.
+pub async fn open_store(server: &Server) -> ferrochat_store::Store {
+    ferrochat_store::Store::connect(&ferrochat_store::StoreOptions {
+        url: server.database_url.clone(),
+        max_connections: 1,
+    })
+    .await
+    .expect("open the server's store")
+}
+
+/// Asserts a failure: HTTP status, the exact `error` and the `errorType` (`None`: absent).
+pub fn assert_failure(
+    (status, body, _): Response,
+    want_status: u16,
+    error: &str,
+    error_type: Option<&str>,
+) {
+    assert_eq!(status, want_status, "unexpected status, body {body}");
+    assert_eq!(body["success"], json!(false), "{body}");
+    assert_eq!(body["error"], json!(error), "{body}");
+    match error_type {
+        Some(t) => assert_eq!(body["errorType"], json!(t), "{body}"),
+        None => assert!(
+            body.get("errorType").is_none(),
+            "unexpected errorType in {body}"
+        ),
+    }
+}
+
+/// Asserts a Meteor-style failure: 400, `"<reason> [<code>]"`, `errorType: <code>`.
+pub fn assert_meteor(resp: Response, code: &str, reason: &str) {
+    assert_failure(resp, 400, &format!("{reason} [{code}]"), Some(code));
+}

@@ -177,6 +177,39 @@ pub struct Room {
 }
 
 impl Room {
+    /// A new, empty room with every setting at its default.
+    pub fn new(id: String, t: RoomType, now: i64) -> Self {
+        Self {
+            id,
+            t,
+            name: None,
+            fname: None,
+            creator: None,
+            ts: now,
+            updated_at: now,
+            msgs: 0,
+            users_count: 0,
+            lm: None,
+            last_message: None,
+            read_only: false,
+            is_default: false,
+            featured: false,
+            broadcast: false,
+            encrypted: false,
+            archived: false,
+            topic: None,
+            description: None,
+            purpose: None,
+            announcement: None,
+            join_code: None,
+            custom_fields: None,
+            uids: Vec::new(),
+            usernames: Vec::new(),
+            muted: Vec::new(),
+            sys_mes: None,
+        }
+    }
+
     /// The room as clients receive it. `joinCode` never goes out (it is `defaultFieldsToExclude`);
     /// `joinCodeRequired` tells whether there is one.
     pub fn to_wire(&self, style: DateStyle) -> Value {

@@ -34,35 +34,11 @@ pub async fn seed(state: &AppState) -> Result<()> {
         tracing::info!("created the rocket.cat bot");
     }
     if state.store.room_by_id(GENERAL).await?.is_none() {
-        let now = now_ms();
         let room = Room {
-            id: GENERAL.into(),
-            t: RoomType::Channel,
             name: Some("general".into()),
             fname: Some("general".into()),
-            creator: None,
-            ts: now,
-            updated_at: now,
-            msgs: 0,
-            users_count: 0,
-            lm: None,
-            last_message: None,
-            read_only: false,
             is_default: true,
-            featured: false,
-            broadcast: false,
-            encrypted: false,
-            archived: false,
-            topic: None,
-            description: None,
-            purpose: None,
-            announcement: None,
-            join_code: None,
-            custom_fields: None,
-            uids: Vec::new(),
-            usernames: Vec::new(),
-            muted: Vec::new(),
-            sys_mes: None,
+            ..Room::new(GENERAL.into(), RoomType::Channel, now_ms())
         };
         state.store.create_room(&room, &[]).await?;
         tracing::info!("created the default room #general");

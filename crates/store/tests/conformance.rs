@@ -145,8 +145,6 @@ fn user(id: &str, username: &str) -> User {
 
 fn room(id: &str, name: &str) -> Room {
     Room {
-        id: id.into(),
-        t: RoomType::Channel,
         name: Some(name.into()),
         fname: Some(name.into()),
         creator: Some(UserRef {
@@ -154,28 +152,7 @@ fn room(id: &str, name: &str) -> Room {
             username: "alice".into(),
             name: None,
         }),
-        ts: 1000,
-        updated_at: 1000,
-        msgs: 0,
-        users_count: 0,
-        lm: None,
-        last_message: None,
-        read_only: false,
-        is_default: false,
-        featured: false,
-        broadcast: false,
-        encrypted: false,
-        archived: false,
-        topic: None,
-        description: None,
-        purpose: None,
-        announcement: None,
-        join_code: None,
-        custom_fields: None,
-        uids: vec![],
-        usernames: vec![],
-        muted: vec![],
-        sys_mes: None,
+        ..Room::new(id.into(), RoomType::Channel, 1000)
     }
 }
 

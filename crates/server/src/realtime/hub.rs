@@ -44,13 +44,15 @@ struct Registry {
     by_event: HashMap<Key, HashMap<ConnId, u32>>,
     /// (stream, user id) → that user's connections subscribed to the stream's catch-all.
     by_member: HashMap<Key, HashMap<ConnId, u32>>,
+    /// (stream, event name) → (connection, user id) of members-only subscriptions.
+    by_participant: HashMap<Key, HashMap<(ConnId, String), u32>>,
 }
 
-fn bump(map: &mut HashMap<Key, HashMap<ConnId, u32>>, key: Key, conn: ConnId) {
+fn bump<K: std::hash::Hash + Eq>(map: &mut HashMap<Key, HashMap<K, u32>>, key: Key, conn: K) {
     *map.entry(key).or_default().entry(conn).or_default() += 1;
 }
 
-fn drop_one(map: &mut HashMap<Key, HashMap<ConnId, u32>>, key: &Key, conn: ConnId) {
+fn drop_one<K: std::hash::Hash + Eq>(map: &mut HashMap<Key, HashMap<K, u32>>, key: &Key, conn: K) {
     if let Some(conns) = map.get_mut(key) {
         if let Some(count) = conns.get_mut(&conn) {
             *count -= 1;
@@ -72,8 +74,21 @@ pub struct Hub {
 /// A subscription as the hub files it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
-    Event { stream: String, name: String },
-    Member { stream: String, user_id: String },
+    Event {
+        stream: String,
+        name: String,
+    },
+    Member {
+        stream: String,
+        user_id: String,
+    },
+    /// Like `Event`, but delivered only while `user_id` is among the event's members
+    /// (a private room: someone removed from it stops hearing it at once).
+    Participant {
+        stream: String,
+        name: String,
+        user_id: String,
+    },
 }
 
 impl Hub {
@@ -112,6 +127,15 @@ impl Hub {
                 Route::Member { stream, user_id } => {
                     bump(&mut reg.by_member, (stream.clone(), user_id.clone()), conn)
                 }
+                Route::Participant {
+                    stream,
+                    name,
+                    user_id,
+                } => bump(
+                    &mut reg.by_participant,
+                    (stream.clone(), name.clone()),
+                    (conn, user_id.clone()),
+                ),
             }
         }
     }
@@ -137,6 +161,20 @@ impl Hub {
         if let Some(conns) = reg.by_event.get(&key) {
             let frame = frames::changed(&event.stream, &event.name, &event.args.to_string());
             for conn in conns.keys() {
+                if let Some(outbox) = reg.outboxes.get(conn) {
+                    outbox.push(frame.clone());
+                    reached.push(*conn);
+                }
+            }
+        }
+        if let Audience::Members { users, .. } = &event.audience
+            && let Some(conns) = reg.by_participant.get(&key)
+        {
+            let frame = frames::changed(&event.stream, &event.name, &event.args.to_string());
+            for (conn, user) in conns.keys() {
+                if reached.contains(conn) || !users.contains(user) {
+                    continue;
+                }
                 if let Some(outbox) = reg.outboxes.get(conn) {
                     outbox.push(frame.clone());
                     reached.push(*conn);
@@ -194,6 +232,15 @@ fn remove_route(reg: &mut Registry, conn: ConnId, route: &Route) {
         Route::Member { stream, user_id } => {
             drop_one(&mut reg.by_member, &(stream.clone(), user_id.clone()), conn)
         }
+        Route::Participant {
+            stream,
+            name,
+            user_id,
+        } => drop_one(
+            &mut reg.by_participant,
+            &(stream.clone(), name.clone()),
+            (conn, user_id.clone()),
+        ),
     }
 }
 

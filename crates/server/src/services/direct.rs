@@ -175,33 +175,9 @@ async fn create_room(
         ids::random_id()
     };
     let room = Room {
-        id,
-        t: RoomType::Direct,
-        name: None,
-        fname: None,
-        creator: None,
-        ts: now,
-        updated_at: now,
-        msgs: 0,
-        users_count: 0,
-        lm: None,
-        last_message: None,
-        read_only: false,
-        is_default: false,
-        featured: false,
-        broadcast: false,
-        encrypted: false,
-        archived: false,
-        topic: None,
-        description: None,
-        purpose: None,
-        announcement: None,
-        join_code: None,
-        custom_fields: None,
         uids,
         usernames: sorted.iter().map(|m| m.username.clone()).collect(),
-        muted: Vec::new(),
-        sys_mes: None,
+        ..Room::new(id, RoomType::Direct, now)
     };
     let subs: Vec<Subscription> = members.iter().map(|m| subscription(&room, m)).collect();
     match state.store.create_room(&room, &subs).await {

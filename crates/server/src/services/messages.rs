@@ -430,6 +430,14 @@ pub async fn update(
         .map(|d| d.as_str().unwrap_or("").to_owned());
     let current_text = file_description.as_deref().unwrap_or(&original.msg);
     if current_text == text && custom_fields.is_none() {
+        // Nothing to change; the message still only goes back to someone who may read it.
+        let readable = match state.store.room_by_id(rid).await? {
+            Some(room) => rooms::can_read(state, &room, editor).await?,
+            None => false,
+        };
+        if !readable {
+            return Err(not_allowed());
+        }
         return Ok(original);
     }
     let may_edit_any = state

@@ -323,8 +323,6 @@ pub async fn create(state: &AppState, creator: &User, t: RoomType, new: NewRoom)
     }
     let now = now_ms();
     let room = Room {
-        id: ids::random_id(),
-        t,
         name: Some(name.clone()),
         fname: Some(name),
         creator: Some(UserRef {
@@ -332,28 +330,14 @@ pub async fn create(state: &AppState, creator: &User, t: RoomType, new: NewRoom)
             username: creator.username.clone(),
             name: None,
         }),
-        ts: now,
-        updated_at: now,
-        msgs: 0,
-        users_count: 0,
-        lm: None,
-        last_message: None,
         read_only: new.read_only || new.broadcast,
         is_default: new.is_default,
-        featured: false,
         broadcast: new.broadcast,
         encrypted: new.encrypted,
-        archived: false,
         topic: new.topic.filter(|s| !s.is_empty()),
         description: new.description.filter(|s| !s.is_empty()),
-        purpose: None,
-        announcement: None,
-        join_code: None,
         custom_fields: new.custom_fields.clone(),
-        uids: Vec::new(),
-        usernames: Vec::new(),
-        muted: Vec::new(),
-        sys_mes: None,
+        ..Room::new(ids::random_id(), t, now)
     };
     let mut subs = Vec::new();
     if !new.exclude_self {

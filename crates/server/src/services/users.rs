@@ -2346,7 +2346,16 @@ pub async fn autocomplete(
 ) -> Result<Vec<Value>> {
     const LIMIT: i64 = 10;
     let filter = match &selector.conditions {
-        Some(conditions) => Filter::from_mongo(conditions, FIELDS)?,
+        // As in `users.list`: only the public profile, so that a filter cannot probe
+        // other users' e-mail addresses, roles or logins.
+        Some(conditions) => {
+            let fields = if has(state, caller, "view-full-other-user-info").await? {
+                FIELDS
+            } else {
+                PUBLIC_FIELDS
+            };
+            Filter::from_mongo(conditions, fields)?
+        }
         None => Filter::default(),
     };
     let mut exceptions = selector.exceptions.clone();
