@@ -553,3 +553,58 @@ async fn a_slow_consumer_is_dropped_without_delaying_the_others() {
         "the slow client received every message: it was not cut off"
     );
 }
+
+/// Permission and setting edits made on one node rule on the other at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permission_and_setting_changes_reach_every_node() {
+    let Some(cluster) = cluster().await else {
+        return;
+    };
+    let admin_a = cluster.a.admin().await;
+    let user_b = cluster.b.create_user(&admin_a, "mo").await;
+
+    // Revoke create-c from `user` on node A: node B refuses at once.
+    user_b
+        .post_ok("/api/v1/channels.create", json!({"name": unique("before")}))
+        .await;
+    admin_a
+        .post_ok(
+            "/api/v1/permissions.update",
+            json!({"permissions": [{"_id": "create-c", "roles": ["admin"]}]}),
+        )
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (status, _, _) = user_b
+            .post("/api/v1/channels.create", json!({"name": unique("after")}))
+            .await;
+        if status == 403 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "node B still grants create-c");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // A setting changed on node A is what node B applies and serves.
+    admin_a
+        .post_ok("/api/v1/settings/Message_MaxAllowedSize", json!({"value": 10}))
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let served = user_b
+            .get_ok("/api/v1/settings.public", &[("_id", "Message_MaxAllowedSize")])
+            .await;
+        if served["settings"][0]["value"] == 10 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "node B still serves the old value");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (status, body, _) = user_b
+        .post(
+            "/api/v1/chat.postMessage",
+            json!({"channel": "#general", "text": "longer than ten characters"}),
+        )
+        .await;
+    assert_eq!(status, 400, "node B applies the new limit: {body}");
+}
