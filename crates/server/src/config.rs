@@ -117,27 +117,35 @@ impl std::fmt::Debug for AdminSeed {
     }
 }
 
+/// The keys of a TOML configuration file, upper-cased like the environment's.
+fn read_file(path: &Path) -> Result<HashMap<String, String>, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let table: toml::Table = text.parse().map_err(|source| ConfigError::Parse {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(table
+        .into_iter()
+        .map(|(key, value)| {
+            let text = match value {
+                toml::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            (key.to_ascii_uppercase(), text)
+        })
+        .collect())
+}
+
 impl Config {
     /// Reads the optional file, then the process environment on top of it.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        let mut values: HashMap<String, String> = HashMap::new();
-        if let Some(path) = file {
-            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                path: path.to_owned(),
-                source,
-            })?;
-            let table: toml::Table = text.parse().map_err(|source| ConfigError::Parse {
-                path: path.to_owned(),
-                source,
-            })?;
-            for (key, value) in table {
-                let text = match value {
-                    toml::Value::String(s) => s,
-                    other => other.to_string(),
-                };
-                values.insert(key.to_ascii_uppercase(), text);
-            }
-        }
+        let mut values = match file {
+            Some(path) => read_file(path)?,
+            None => HashMap::new(),
+        };
         values.extend(std::env::vars());
         Self::from_map(&values)
     }
@@ -275,6 +283,27 @@ mod tests {
         let err = Config::from_map(&map(&[("PORT", "x")])).unwrap_err();
         assert!(err.to_string().starts_with("PORT"));
         assert!(Config::from_map(&map(&[("ADMIN_USERNAME", "a")])).is_err());
+    }
+
+    #[test]
+    fn toml_files_use_the_same_keys() {
+        let path =
+            std::env::temp_dir().join(format!("ferrochat-config-{}.toml", std::process::id()));
+        std::fs::write(
+            &path,
+            "PORT = 4100\nroot_url = \"https://chat.example.com\"\nTEST_MODE = true\n",
+        )
+        .unwrap();
+        let values = read_file(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let c = Config::from_map(&values).unwrap();
+        assert_eq!(c.port, 4100);
+        assert_eq!(c.root_url, "https://chat.example.com");
+        assert!(c.test_mode);
+        let bad = std::env::temp_dir().join(format!("ferrochat-bad-{}.toml", std::process::id()));
+        std::fs::write(&bad, "PORT = [").unwrap();
+        assert!(matches!(read_file(&bad), Err(ConfigError::Parse { .. })));
+        std::fs::remove_file(&bad).unwrap();
     }
 
     #[test]
