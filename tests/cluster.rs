@@ -587,17 +587,26 @@ async fn permission_and_setting_changes_reach_every_node() {
 
     // A setting changed on node A is what node B applies and serves.
     admin_a
-        .post_ok("/api/v1/settings/Message_MaxAllowedSize", json!({"value": 10}))
+        .post_ok(
+            "/api/v1/settings/Message_MaxAllowedSize",
+            json!({"value": 10}),
+        )
         .await;
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let served = user_b
-            .get_ok("/api/v1/settings.public", &[("_id", "Message_MaxAllowedSize")])
+            .get_ok(
+                "/api/v1/settings.public",
+                &[("_id", "Message_MaxAllowedSize")],
+            )
             .await;
         if served["settings"][0]["value"] == 10 {
             break;
         }
-        assert!(Instant::now() < deadline, "node B still serves the old value");
+        assert!(
+            Instant::now() < deadline,
+            "node B still serves the old value"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let (status, body, _) = user_b

@@ -191,3 +191,61 @@ both_stores!(
         );
     }
 );
+
+both_stores!(
+    a_channel_made_private_stops_reaching_non_members,
+    |server| async move {
+        let admin = server.admin().await;
+        let dana = unique("dana");
+        server.create_user(&admin, &dana).await;
+        let channel = admin
+            .post_ok("/api/v1/channels.create", json!({"name": unique("open-")}))
+            .await;
+        let cid = channel["channel"]["_id"].as_str().unwrap().to_owned();
+
+        // Dana is not a member but may read the public channel, and listens to it.
+        let mut watcher = Ddp::connect(&server.url).await;
+        watcher.login(&dana, &format!("pass-{dana}")).await;
+        watcher
+            .sub("stream-room-messages", json!([cid, false]))
+            .await
+            .expect("anyone may listen to a public channel");
+        admin
+            .post_ok(
+                "/api/v1/chat.postMessage",
+                json!({"roomId": cid, "text": "public news"}),
+            )
+            .await;
+        assert_eq!(
+            watcher.event("stream-room-messages", &cid).await[0]["msg"],
+            "public news"
+        );
+
+        // Once the channel is private, its messages no longer reach her.
+        admin
+            .post_ok(
+                "/api/v1/channels.setType",
+                json!({"roomId": cid, "type": "p"}),
+            )
+            .await;
+        admin
+            .post_ok(
+                "/api/v1/groups.setTopic",
+                json!({"roomId": cid, "topic": "quiet"}),
+            )
+            .await;
+        admin
+            .post_ok(
+                "/api/v1/chat.postMessage",
+                json!({"roomId": cid, "text": "private news"}),
+            )
+            .await;
+        watcher
+            .no_event(
+                "stream-room-messages",
+                &cid,
+                std::time::Duration::from_millis(700),
+            )
+            .await;
+    }
+);

@@ -27,12 +27,15 @@ pub const CHANNEL_SUFFIX: &str = "events";
 pub enum Audience {
     /// Every connection subscribed to the event's stream and name.
     Subscribers,
-    /// Subscribers to the stream and name, plus these users' connections subscribed to the
-    /// stream's catch-all name (`__my_messages__` for room messages), who receive
-    /// `member_args` instead of the event's args.
+    /// A room's event. Subscribers to the stream and name receive it if they are among
+    /// `users` (the room's members when it happened) or the room is `public`; these users'
+    /// connections subscribed to the stream's catch-all name (`__my_messages__`) receive it
+    /// with `member_args`.
     Members {
         users: Vec<String>,
         member_args: Value,
+        #[serde(default)]
+        public: bool,
     },
 }
 
@@ -60,9 +63,15 @@ impl Event {
         }
     }
 
-    /// Also delivers the event to these users' catch-all subscriptions, with other args.
-    pub fn to_members(mut self, users: Vec<String>, member_args: Value) -> Self {
-        self.audience = Audience::Members { users, member_args };
+    /// Makes this a room's event: delivered to the room's subscribers who are `users` (or
+    /// to all of them when the room is `public`), and to these users' catch-all
+    /// subscriptions with other args.
+    pub fn to_members(mut self, users: Vec<String>, member_args: Value, public: bool) -> Self {
+        self.audience = Audience::Members {
+            users,
+            member_args,
+            public,
+        };
         self
     }
 }

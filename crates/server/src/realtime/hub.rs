@@ -3,7 +3,7 @@
 //! gets a clone of the same bytes. A connection whose queue is full (a client that stopped
 //! reading) is told to close with 1013; it never delays anyone else.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -157,47 +157,59 @@ impl Hub {
             return;
         };
         let key = (event.stream.clone(), event.name.clone());
-        let mut reached: Vec<ConnId> = Vec::new();
+        let mut frame: Option<Utf8Bytes> = None;
+        let mut frame_for = || {
+            frame
+                .get_or_insert_with(|| {
+                    frames::changed(&event.stream, &event.name, &event.args.to_string())
+                })
+                .clone()
+        };
         if let Some(conns) = reg.by_event.get(&key) {
-            let frame = frames::changed(&event.stream, &event.name, &event.args.to_string());
             for conn in conns.keys() {
                 if let Some(outbox) = reg.outboxes.get(conn) {
-                    outbox.push(frame.clone());
-                    reached.push(*conn);
+                    outbox.push(frame_for());
                 }
             }
         }
-        if let Audience::Members { users, .. } = &event.audience
-            && let Some(conns) = reg.by_participant.get(&key)
-        {
-            let frame = frames::changed(&event.stream, &event.name, &event.args.to_string());
+        let Audience::Members {
+            users,
+            member_args,
+            public,
+        } = &event.audience
+        else {
+            return;
+        };
+        // Sets, so a room with thousands of members costs one pass, not a pass per member.
+        let members: HashSet<&str> = users.iter().map(String::as_str).collect();
+        let mut reached: HashSet<ConnId> = HashSet::new();
+        if let Some(conns) = reg.by_participant.get(&key) {
             for (conn, user) in conns.keys() {
-                if reached.contains(conn) || !users.contains(user) {
+                if !*public && !members.contains(user.as_str()) {
+                    continue;
+                }
+                if let Some(outbox) = reg.outboxes.get(conn)
+                    && reached.insert(*conn)
+                {
+                    outbox.push(frame_for());
+                }
+            }
+        }
+        let mut member_frame: Option<Utf8Bytes> = None;
+        for user in users {
+            let Some(conns) = reg.by_member.get(&(event.stream.clone(), user.clone())) else {
+                continue;
+            };
+            let frame = member_frame.get_or_insert_with(|| {
+                frames::changed(&event.stream, MY_MESSAGES, &member_args.to_string())
+            });
+            for conn in conns.keys() {
+                // A connection subscribed to both the room and __my_messages__ hears it once.
+                if reached.contains(conn) {
                     continue;
                 }
                 if let Some(outbox) = reg.outboxes.get(conn) {
                     outbox.push(frame.clone());
-                    reached.push(*conn);
-                }
-            }
-        }
-        if let Audience::Members { users, member_args } = &event.audience {
-            let mut frame: Option<Utf8Bytes> = None;
-            for user in users {
-                let Some(conns) = reg.by_member.get(&(event.stream.clone(), user.clone())) else {
-                    continue;
-                };
-                let frame = frame.get_or_insert_with(|| {
-                    frames::changed(&event.stream, MY_MESSAGES, &member_args.to_string())
-                });
-                for conn in conns.keys() {
-                    // A connection subscribed to both the room and __my_messages__ hears it once.
-                    if reached.contains(conn) {
-                        continue;
-                    }
-                    if let Some(outbox) = reg.outboxes.get(conn) {
-                        outbox.push(frame.clone());
-                    }
                 }
             }
         }
@@ -269,9 +281,10 @@ mod tests {
         let (b, mut rx_b, _) = outbox(8);
         let ca = hub.connect(a);
         let cb = hub.connect(b);
-        let room = Route::Event {
+        let room = Route::Participant {
             stream: "stream-room-messages".into(),
             name: "r1".into(),
+            user_id: "u1".into(),
         };
         hub.add(ca, &room);
         hub.add(
@@ -291,6 +304,7 @@ mod tests {
         let event = Event::new("stream-room-messages", "r1", json!([{"msg": "hi"}])).to_members(
             vec!["u1".into(), "u2".into()],
             json!([{"msg": "hi"}, {"roomParticipant": true}]),
+            false,
         );
         hub.deliver(&event);
         let got: serde_json::Value =
@@ -308,6 +322,41 @@ mod tests {
         hub.disconnect(ca, &[room]);
         hub.deliver(&event);
         assert!(rx_a.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn room_events_reach_non_members_only_in_public_rooms() {
+        let hub = Hub::new();
+        let (reader, mut rx, _) = outbox(8);
+        let conn = hub.connect(reader);
+        hub.add(
+            conn,
+            &Route::Participant {
+                stream: "stream-room-messages".into(),
+                name: "r1".into(),
+                user_id: "outsider".into(),
+            },
+        );
+        let private = Event::new("stream-room-messages", "r1", json!([1])).to_members(
+            vec!["u1".into()],
+            json!([1, {}]),
+            false,
+        );
+        hub.deliver(&private);
+        assert!(
+            rx.try_recv().is_err(),
+            "a non-member hears nothing of a private room"
+        );
+        let public = Event::new("stream-room-messages", "r1", json!([2])).to_members(
+            vec!["u1".into()],
+            json!([2, {}]),
+            true,
+        );
+        hub.deliver(&public);
+        assert!(
+            rx.try_recv().is_ok(),
+            "anyone who may read a channel hears it"
+        );
     }
 
     #[tokio::test]

@@ -1,7 +1,7 @@
 //! Which streams exist and who may listen to what. Default deny: a stream not listed here,
 //! or an event the caller may not read, is refused with `nosub`.
 
-use ferrochat_model::{RoomType, User};
+use ferrochat_model::User;
 
 use super::hub::{MY_MESSAGES, Route};
 use crate::error::{Error, Result};
@@ -57,15 +57,14 @@ pub async fn authorize(
             if !rooms::can_read(state, &room, user).await? {
                 return Err(not_allowed());
             }
-            if room.t != RoomType::Channel {
-                // Only members read a private room: the hub checks each message's members.
-                return Ok(Route::Participant {
-                    stream: stream.to_owned(),
-                    name: event.to_owned(),
-                    user_id: user.id.clone(),
-                });
-            }
-            Ok(route)
+            // The hub checks each message against the room's members and type when it is
+            // sent: someone removed from a private room, or a channel made private, stops
+            // reaching non-members at once.
+            Ok(Route::Participant {
+                stream: stream.to_owned(),
+                name: event.to_owned(),
+                user_id: user.id.clone(),
+            })
         }
         NOTIFY_ROOM | NOTIFY_ROOM_USERS => {
             let user = need_user(user)?;

@@ -311,8 +311,11 @@ pub async fn message_saved(state: &AppState, message: &Message, is_new: bool) {
     let members: Vec<String> = subs.iter().map(|s| s.user.id.clone()).collect();
     publish(
         state,
-        Event::new(streams::ROOM_MESSAGES, room.id.clone(), json!([wire]))
-            .to_members(members, my_messages_args(&wire, &room)),
+        Event::new(streams::ROOM_MESSAGES, room.id.clone(), json!([wire])).to_members(
+            members,
+            my_messages_args(&wire, &room),
+            room.t == RoomType::Channel,
+        ),
     );
     if !is_new {
         return;
