@@ -204,14 +204,12 @@ impl Store {
         rid: &str,
         role: &str,
     ) -> Result<Vec<Subscription>> {
-        // Roles are stored as a JSON array of plain role names; a role name never contains
-        // a double quote, so the quoted name only matches a whole element.
-        let pattern = format!("%{}%", json_text(role));
+        let contains = crate::filter::list_contains(self.dialect, "roles", "$2");
         sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM subscriptions WHERE rid = $1 AND roles LIKE $2 ORDER BY ts"
+            "SELECT {COLUMNS} FROM subscriptions WHERE rid = $1 AND {contains} ORDER BY ts"
         ))
         .bind(rid)
-        .bind(pattern)
+        .bind(role)
         .fetch_all(&self.read)
         .await?
         .iter()
