@@ -399,3 +399,36 @@ both_stores!(
         assert!(listed["total"].as_i64().unwrap() > 100);
     }
 );
+
+both_stores!(
+    rooms_roles_lists_room_roles_to_readers_only,
+    |server| async move {
+        let admin = server.admin().await;
+        let outsider = server.create_user(&admin, "nell").await;
+        let group = admin
+            .post_ok("/api/v1/groups.create", json!({"name": unique("staff")}))
+            .await;
+        let gid = group["group"]["_id"].as_str().unwrap().to_owned();
+        let roles = admin.get_ok("/api/v1/rooms.roles", &[("rid", &gid)]).await;
+        let owners: Vec<&Value> = roles["roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["roles"].as_array().unwrap().contains(&json!("owner")))
+            .collect();
+        assert_eq!(owners.len(), 1, "{roles}");
+        assert_eq!(owners[0]["u"]["username"], TEST_ADMIN);
+        assert_eq!(owners[0]["rid"], gid.as_str());
+
+        let (status, body, _) = outsider
+            .get_query("/api/v1/rooms.roles", &[("rid", &gid)])
+            .await;
+        assert_eq!(
+            (status, body["errorType"].as_str()),
+            (400, Some("error-not-allowed")),
+            "{body}"
+        );
+        let (status, _, _) = outsider.get("/api/v1/rooms.roles").await;
+        assert_eq!(status, 400);
+    }
+);

@@ -12,13 +12,14 @@ use crate::paging::Paging;
 use crate::params::Params;
 use crate::rest::{Reply, Success};
 use crate::services::subscriptions::parse_date;
-use crate::services::{subscriptions, user_rooms};
+use crate::services::{room_admin, subscriptions, user_rooms};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/rooms.get", get(rooms_get))
         .route("/api/v1/rooms.info", get(info))
+        .route("/api/v1/rooms.roles", get(roles))
         .route("/api/v1/rooms.favorite", post(favorite))
         .route("/api/v1/rooms.leave", post(leave))
         .route("/api/v1/rooms.hide", post(hide))
@@ -91,4 +92,14 @@ async fn open(State(state): State<AppState>, Auth(caller): Auth, params: Params)
     let room_id = params.req_nonempty("roomId")?;
     subscriptions::open(&state, &caller.user, &room_id).await?;
     Ok(Success::new())
+}
+
+/// `rooms.roles`: the room's owners, moderators and leaders, for any room the caller may
+/// read (`getRoomRoles`).
+async fn roles(State(state): State<AppState>, Auth(caller): Auth, params: Params) -> Reply {
+    let rid = params.req_nonempty("rid")?;
+    let Some(room) = user_rooms::find_readable(&state, &caller.user, &rid, false).await? else {
+        return Err(Error::failure("error-not-allowed", "Not allowed"));
+    };
+    Ok(Success::new().with("roles", room_admin::room_roles(&state, &room).await?))
 }
