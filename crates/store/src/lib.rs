@@ -7,6 +7,7 @@
 //! (and fail with `SQLITE_BUSY`), every write goes through a pool of exactly one
 //! connection; reads use a separate pool and see committed data through WAL.
 
+pub mod audit;
 mod db;
 pub mod filter;
 pub mod messages;

@@ -592,7 +592,95 @@ async fn settings_permissions_meta(store: &Store) {
     assert_eq!(store.meta_get_or_insert("k", "v2").await.unwrap(), "v1");
 }
 
+async fn audit_log(store: &Store) {
+    use ferrochat_store::audit::{AuditEntry, AuditFilter};
+    let entry = |id: &str, ts: i64, actor: (&str, &str), action: &str, target: &str| AuditEntry {
+        id: id.into(),
+        ts,
+        actor_id: actor.0.into(),
+        actor_username: actor.1.into(),
+        action: action.into(),
+        target_type: "user".into(),
+        target_id: target.into(),
+        before: Some(json!({"active": true})),
+        after: Some(json!({"active": false})),
+        ip: Some("127.0.0.1".into()),
+    };
+    // No foreign key: the actor need not exist.
+    store
+        .insert_audit(&entry("a1", 100, ("adm1", "ann"), "user.create", "u1"))
+        .await
+        .unwrap();
+    store
+        .insert_audit(&entry("a2", 200, ("adm1", "ann"), "user.deactivate", "u1"))
+        .await
+        .unwrap();
+    let mut third = entry("a3", 300, ("adm2", "bob"), "role.grant", "u2");
+    third.before = None;
+    third.ip = None;
+    store.insert_audit(&third).await.unwrap();
+
+    let all = Page {
+        offset: 0,
+        count: None,
+    };
+    let (entries, total) = store
+        .audit_entries(&AuditFilter::default(), all)
+        .await
+        .unwrap();
+    assert_eq!(total, 3);
+    let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["a3", "a2", "a1"], "newest first");
+    assert_eq!(entries[0], third);
+    assert_eq!(
+        entries[1],
+        entry("a2", 200, ("adm1", "ann"), "user.deactivate", "u1")
+    );
+
+    let by = |filter: AuditFilter| async move {
+        let (entries, total) = store.audit_entries(&filter, all).await.unwrap();
+        (entries.into_iter().map(|e| e.id).collect::<Vec<_>>(), total)
+    };
+    let actor = |a: &str| AuditFilter {
+        actor: Some(a.into()),
+        ..Default::default()
+    };
+    assert_eq!(by(actor("ann")).await, (vec!["a2".into(), "a1".into()], 2));
+    assert_eq!(by(actor("adm2")).await, (vec!["a3".into()], 1));
+    assert_eq!(
+        by(AuditFilter {
+            action: Some("user.create".into()),
+            ..Default::default()
+        })
+        .await,
+        (vec!["a1".into()], 1)
+    );
+    assert_eq!(
+        by(AuditFilter {
+            target_id: Some("u1".into()),
+            since: Some(150),
+            until: Some(300),
+            ..Default::default()
+        })
+        .await,
+        (vec!["a2".into()], 1)
+    );
+    // Paging keeps the total.
+    let (page, total) = store
+        .audit_entries(
+            &AuditFilter::default(),
+            Page {
+                offset: 1,
+                count: Some(1),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((page.len(), page[0].id.as_str(), total), (1, "a2", 3));
+}
+
 on_both!(users, users_round_trip);
 on_both!(messages, messages_move_counters);
 on_both!(rooms, rooms_and_memberships);
 on_both!(settings, settings_permissions_meta);
+on_both!(audit, audit_log);

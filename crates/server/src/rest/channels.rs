@@ -3,12 +3,13 @@
 //! [`crate::services::room_admin`], which holds the differences between the two families.
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::routing::{get, post};
 use ferrochat_model::time::parse_iso;
 use ferrochat_model::{DateStyle, Room};
 use ferrochat_store::Sort;
 use serde_json::Value;
+use std::net::SocketAddr;
 
 use crate::error::{Error, Result};
 use crate::gateway::{Auth, Caller};
@@ -534,11 +535,12 @@ async fn open<const G: bool>(
 
 async fn delete<const G: bool>(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Auth(Caller { user: caller, .. }): Auth,
     params: Params,
 ) -> Reply {
     let room = room::<G>(&state, &caller, &params, true).await?;
-    room_admin::delete(&state, &caller, &room).await?;
+    room_admin::delete(&state, &caller, Some(peer.ip()), &room).await?;
     Ok(Success::new())
 }
 

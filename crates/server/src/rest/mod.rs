@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`, one module per Rocket.Chat namespace. Handlers are thin:
 //! read parameters, call one service function, shape the reply.
 
+pub mod audit;
 pub mod auth;
 pub mod channels;
 pub mod chat;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .merge(method_call::routes())
         .merge(permissions::routes())
         .merge(roles::routes())
+        .merge(audit::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             gateway::ratelimit::limit,

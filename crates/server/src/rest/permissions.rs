@@ -1,11 +1,12 @@
 //! `permissions.listAll`, `permissions.update`.
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::routing::{get, post};
 use ferrochat_model::DateStyle;
 use ferrochat_model::time::parse_iso;
 use serde_json::Value;
+use std::net::SocketAddr;
 
 use crate::gateway::Auth;
 use crate::params::Params;
@@ -39,7 +40,12 @@ async fn list_all(State(state): State<AppState>, Auth(_caller): Auth, params: Pa
         .with("remove", Vec::<Value>::new()))
 }
 
-async fn update(State(state): State<AppState>, Auth(caller): Auth, params: Params) -> Reply {
+async fn update(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Auth(caller): Auth,
+    params: Params,
+) -> Reply {
     let Some(Value::Array(items)) = params.value("permissions") else {
         return Err(params.missing("permissions"));
     };
@@ -57,7 +63,7 @@ async fn update(State(state): State<AppState>, Auth(caller): Auth, params: Param
             .ok_or_else(|| params.invalid("'roles' must be an array of strings"))?;
         changes.push((id.clone(), roles));
     }
-    let all = access::update_permissions(&state, &caller.user, &changes).await?;
+    let all = access::update_permissions(&state, &caller.user, Some(peer.ip()), &changes).await?;
     let permissions: Vec<Value> = all
         .iter()
         .map(|p| access::permission_to_wire(p, DateStyle::Iso))

@@ -1,10 +1,11 @@
 //! `roles.*`: listing, syncing, creating, editing and granting roles.
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::routing::{get, post};
 use ferrochat_model::time::{iso, parse_iso};
 use serde_json::{Value, json};
+use std::net::SocketAddr;
 
 use crate::error::Error;
 use crate::gateway::Auth;
@@ -66,22 +67,45 @@ fn role_input(params: &Params) -> crate::error::Result<RoleInput> {
     })
 }
 
-async fn create(State(state): State<AppState>, Auth(caller): Auth, params: Params) -> Reply {
+async fn create(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Auth(caller): Auth,
+    params: Params,
+) -> Reply {
     params.only(&["name", "scope", "description", "mandatory2fa"])?;
-    let role = access::create_role(&state, &caller.user, role_input(&params)?).await?;
+    let role =
+        access::create_role(&state, &caller.user, Some(peer.ip()), role_input(&params)?).await?;
     Ok(Success::new().with("role", access::role_to_wire(&role, true)))
 }
 
-async fn update(State(state): State<AppState>, Auth(caller): Auth, params: Params) -> Reply {
+async fn update(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Auth(caller): Auth,
+    params: Params,
+) -> Reply {
     params.only(&["roleId", "name", "scope", "description", "mandatory2fa"])?;
     let role_id = params.req_nonempty("roleId")?;
-    let role = access::update_role(&state, &caller.user, &role_id, role_input(&params)?).await?;
+    let role = access::update_role(
+        &state,
+        &caller.user,
+        Some(peer.ip()),
+        &role_id,
+        role_input(&params)?,
+    )
+    .await?;
     Ok(Success::new().with("role", access::role_to_wire(&role, true)))
 }
 
-async fn delete(State(state): State<AppState>, Auth(caller): Auth, params: Params) -> Reply {
+async fn delete(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Auth(caller): Auth,
+    params: Params,
+) -> Reply {
     let role_id = params.req_nonempty("roleId")?;
-    access::delete_role(&state, &caller.user, &role_id).await?;
+    access::delete_role(&state, &caller.user, Some(peer.ip()), &role_id).await?;
     Ok(Success::new())
 }
 
@@ -96,25 +120,48 @@ fn role_param(params: &Params) -> crate::error::Result<String> {
     }
 }
 
-async fn add_user(State(state): State<AppState>, Auth(caller): Auth, params: Params) -> Reply {
+async fn add_user(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Auth(caller): Auth,
+    params: Params,
+) -> Reply {
     let role_id = role_param(&params)?;
     let username = params.req_nonempty("username")?;
     let room = params.str_nonempty("roomId")?;
-    let role = access::add_user_to_role(&state, &caller.user, &role_id, &username, room.as_deref())
-        .await?;
+    let role = access::add_user_to_role(
+        &state,
+        &caller.user,
+        Some(peer.ip()),
+        &role_id,
+        &username,
+        room.as_deref(),
+    )
+    .await?;
     Ok(Success::new().with("role", access::role_to_wire(&role, true)))
 }
 
-async fn remove_user(State(state): State<AppState>, Auth(caller): Auth, params: Params) -> Reply {
+async fn remove_user(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Auth(caller): Auth,
+    params: Params,
+) -> Reply {
     let role_id = role_param(&params)?;
     let username = params.req_nonempty("username")?;
     let room = match params.str_nonempty("roomId")? {
         Some(room) => Some(room),
         None => params.str_nonempty("scope")?,
     };
-    let role =
-        access::remove_user_from_role(&state, &caller.user, &role_id, &username, room.as_deref())
-            .await?;
+    let role = access::remove_user_from_role(
+        &state,
+        &caller.user,
+        Some(peer.ip()),
+        &role_id,
+        &username,
+        room.as_deref(),
+    )
+    .await?;
     Ok(Success::new().with("role", access::role_to_wire(&role, true)))
 }
 

@@ -1,9 +1,10 @@
 //! `settings.public`: the settings any client may read before logging in.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::routing::get;
 use serde_json::{Value, json};
+use std::net::SocketAddr;
 
 use crate::error::{Error, Result};
 use crate::gateway::Auth;
@@ -11,7 +12,7 @@ use crate::paging::Paging;
 use crate::params::Params;
 use crate::rest::{Reply, Success};
 use crate::services::settings::SettingValue;
-use crate::services::{events, node_sync};
+use crate::services::{audit, events, node_sync};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -135,6 +136,7 @@ async fn one(State(state): State<AppState>, Auth(caller): Auth, Path(id): Path<S
 /// by id only).
 async fn change(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Auth(caller): Auth,
     Path(id): Path<String>,
     params: Params,
@@ -143,9 +145,9 @@ async fn change(
         .authz
         .require(&state.store, &caller.user, "edit-privileged-setting", None)
         .await?;
-    if state.settings.get(&id).is_none() {
+    let Some(previous) = state.settings.get(&id) else {
         return Err(Error::not_found("Setting not found"));
-    }
+    };
     let Some(value) = params.value("value").cloned() else {
         return Err(params.missing("value"));
     };
@@ -153,6 +155,25 @@ async fn change(
         .settings
         .set(&state.store, &id, value, ferrochat_model::time::now_ms())
         .await?;
+    // Secret settings (passwords) are audited without their values.
+    let snapshot = |value: &Value| {
+        if updated.def.kind == crate::registry::settings::SettingKind::Password {
+            json!({"secret": true})
+        } else {
+            json!({"value": value})
+        }
+    };
+    audit::record(
+        &state,
+        &caller.user,
+        Some(peer.ip()),
+        "setting.change",
+        "setting",
+        updated.def.id,
+        Some(snapshot(&previous.value)),
+        Some(snapshot(&updated.value)),
+    )
+    .await;
     node_sync::setting_changed(&state, updated.def.id);
     if updated.def.public {
         events::notify_all(

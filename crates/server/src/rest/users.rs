@@ -4,12 +4,13 @@
 //! [`crate::services::access_tokens`], and shapes the reply.
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use ferrochat_model::DateStyle;
 use ferrochat_model::ids::hash_login_token;
 use serde_json::{Map, Value};
+use std::net::SocketAddr;
 
 use crate::error::{Error, Result};
 use crate::gateway::{Auth, Caller, MaybeAuth};
@@ -164,7 +165,12 @@ async fn register(
     user_reply(user.to_private(DateStyle::Iso))
 }
 
-async fn create(State(state): State<AppState>, Auth(caller): Auth, params: Params) -> Reply {
+async fn create(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Auth(caller): Auth,
+    params: Params,
+) -> Reply {
     only(
         &params,
         &[
@@ -205,7 +211,7 @@ async fn create(State(state): State<AppState>, Auth(caller): Auth, params: Param
     };
     params.bool("sendWelcomeEmail")?;
     params.str("statusText")?;
-    let user = users::create(&state, &caller.user, account).await?;
+    let user = users::create(&state, &caller.user, Some(peer.ip()), account).await?;
     user_reply(user.to_private(DateStyle::Iso))
 }
 
@@ -234,7 +240,12 @@ async fn list(State(state): State<AppState>, Auth(caller): Auth, params: Params)
     Ok(Success::new().page("users", items, paging.offset, total))
 }
 
-async fn update(State(state): State<AppState>, Auth(caller): Auth, params: Params) -> Reply {
+async fn update(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Auth(caller): Auth,
+    params: Params,
+) -> Reply {
     only(&params, &["userId", "data", "confirmRelinquish"])?;
     let user_id = required_str(&params, "userId")?;
     if user_id.is_empty() {
@@ -281,7 +292,15 @@ async fn update(State(state): State<AppState>, Auth(caller): Auth, params: Param
     data.bool("sendWelcomeEmail")?;
     data.str("status")?;
     let confirm = params.bool("confirmRelinquish")?.unwrap_or(false);
-    let user = users::update(&state, &caller.user, &user_id, update, confirm).await?;
+    let user = users::update(
+        &state,
+        &caller.user,
+        Some(peer.ip()),
+        &user_id,
+        update,
+        confirm,
+    )
+    .await?;
     user_reply(user)
 }
 
@@ -332,10 +351,22 @@ async fn update_own_basic_info(
     user_reply(user)
 }
 
-async fn delete(State(state): State<AppState>, Auth(caller): Auth, params: Params) -> Reply {
+async fn delete(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Auth(caller): Auth,
+    params: Params,
+) -> Reply {
     let confirm = params.bool("confirmRelinquish")?.unwrap_or(false);
     let selector = user_selector(&params)?;
-    users::delete(&state, &caller.user, selector.as_ref(), confirm).await?;
+    users::delete(
+        &state,
+        &caller.user,
+        Some(peer.ip()),
+        selector.as_ref(),
+        confirm,
+    )
+    .await?;
     Ok(Success::new())
 }
 
@@ -354,6 +385,7 @@ async fn delete_own_account(
 
 async fn set_active_status(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Auth(caller): Auth,
     params: Params,
 ) -> Reply {
@@ -363,7 +395,15 @@ async fn set_active_status(
         return Err(params.missing("activeStatus"));
     };
     let confirm = params.bool("confirmRelinquish")?.unwrap_or(false);
-    let user = users::set_active_status(&state, &caller.user, &user_id, active, confirm).await?;
+    let user = users::set_active_status(
+        &state,
+        &caller.user,
+        Some(peer.ip()),
+        &user_id,
+        active,
+        confirm,
+    )
+    .await?;
     user_reply(user)
 }
 
@@ -488,9 +528,15 @@ async fn autocomplete(State(state): State<AppState>, Auth(caller): Auth, params:
 // ---------------------------------------------------------------------------------------------
 // Sessions and personal access tokens
 
-async fn logout(State(state): State<AppState>, Auth(caller): Auth, params: Params) -> Reply {
+async fn logout(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Auth(caller): Auth,
+    params: Params,
+) -> Reply {
     let user_id = params.str("userId")?;
-    let message = users::logout_user(&state, &caller.user, user_id.as_deref()).await?;
+    let message =
+        users::logout_user(&state, &caller.user, Some(peer.ip()), user_id.as_deref()).await?;
     Ok(Success::new().with("message", message))
 }
 

@@ -3,6 +3,8 @@
 //! roles). Every change reloads the permission table on all nodes and is announced on
 //! `stream-notify-logged`.
 
+use std::net::IpAddr;
+
 use ferrochat_model::time::{iso, now_ms};
 use ferrochat_model::{DateStyle, User, ids};
 use ferrochat_store::Page;
@@ -11,7 +13,7 @@ use ferrochat_store::subscriptions::SubscriptionPatch;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
-use crate::services::{events, node_sync};
+use crate::services::{audit, events, node_sync};
 use crate::state::AppState;
 
 pub fn permission_to_wire(permission: &StoredPermission, style: DateStyle) -> Value {
@@ -50,6 +52,7 @@ pub async fn permissions(state: &AppState, since: Option<i64>) -> Result<Vec<Sto
 pub async fn update_permissions(
     state: &AppState,
     caller: &User,
+    ip: Option<IpAddr>,
     changes: &[(String, Vec<String>)],
 ) -> Result<Vec<StoredPermission>> {
     state
@@ -92,6 +95,18 @@ pub async fn update_permissions(
         .iter()
         .filter(|p| changes.iter().any(|(id, _)| id == &p.id))
     {
+        let before = existing.iter().find(|p| p.id == permission.id);
+        audit::record(
+            state,
+            caller,
+            ip,
+            "permissions.update",
+            "permission",
+            &permission.id,
+            before.map(|p| json!({"roles": p.roles})),
+            Some(json!({"roles": permission.roles})),
+        )
+        .await;
         events::notify_logged(
             state,
             "permissions-changed",
@@ -125,7 +140,12 @@ fn announce_role(state: &AppState, kind: &str, role: &StoredRole) {
 }
 
 /// `roles.create`: a custom role (random id, unique name).
-pub async fn create_role(state: &AppState, caller: &User, input: RoleInput) -> Result<StoredRole> {
+pub async fn create_role(
+    state: &AppState,
+    caller: &User,
+    ip: Option<IpAddr>,
+    input: RoleInput,
+) -> Result<StoredRole> {
     state
         .authz
         .require(&state.store, caller, "access-permissions", None)
@@ -155,6 +175,17 @@ pub async fn create_role(state: &AppState, caller: &User, input: RoleInput) -> R
         updated_at: now_ms(),
     };
     state.store.put_role(&role).await?;
+    audit::record(
+        state,
+        caller,
+        ip,
+        "role.create",
+        "role",
+        &role.id,
+        None,
+        Some(role_to_wire(&role, false)),
+    )
+    .await;
     announce_role(state, "changed", &role);
     Ok(role)
 }
@@ -163,6 +194,7 @@ pub async fn create_role(state: &AppState, caller: &User, input: RoleInput) -> R
 pub async fn update_role(
     state: &AppState,
     caller: &User,
+    ip: Option<IpAddr>,
     role_id: &str,
     input: RoleInput,
 ) -> Result<StoredRole> {
@@ -197,6 +229,7 @@ pub async fn update_role(
             "Role name already exists",
         ));
     }
+    let before = role_to_wire(&role, false);
     if let Some(scope) = input.scope {
         check_scope(&scope)?;
         role.scope = scope;
@@ -210,12 +243,28 @@ pub async fn update_role(
     }
     role.updated_at = now_ms();
     state.store.put_role(&role).await?;
+    audit::record(
+        state,
+        caller,
+        ip,
+        "role.update",
+        "role",
+        &role.id,
+        Some(before),
+        Some(role_to_wire(&role, false)),
+    )
+    .await;
     announce_role(state, "changed", &role);
     Ok(role)
 }
 
 /// `roles.delete`: only unprotected roles nobody holds.
-pub async fn delete_role(state: &AppState, caller: &User, role_id: &str) -> Result<()> {
+pub async fn delete_role(
+    state: &AppState,
+    caller: &User,
+    ip: Option<IpAddr>,
+    role_id: &str,
+) -> Result<()> {
     state
         .authz
         .require(&state.store, caller, "access-permissions", None)
@@ -239,6 +288,17 @@ pub async fn delete_role(state: &AppState, caller: &User, role_id: &str) -> Resu
         ));
     }
     state.store.delete_role(&role.id, now_ms()).await?;
+    audit::record(
+        state,
+        caller,
+        ip,
+        "role.delete",
+        "role",
+        &role.id,
+        Some(role_to_wire(&role, false)),
+        None,
+    )
+    .await;
     announce_role(state, "removed", &role);
     Ok(())
 }
@@ -278,10 +338,42 @@ fn role_event(state: &AppState, kind: &str, role: &StoredRole, user: &User, rid:
     events::notify_logged(state, "roles-change", json!([change]));
 }
 
+/// Audits a grant or revocation: the target is the user, the snapshots their roles
+/// (in the room, for room roles).
+async fn audit_grant(
+    state: &AppState,
+    caller: &User,
+    ip: Option<IpAddr>,
+    action: &str,
+    (role, user, rid): (&StoredRole, &User, Option<&str>),
+    before: Vec<String>,
+    after: Vec<String>,
+) {
+    let snapshot = |roles: Vec<String>| {
+        let mut doc = json!({"role": role.id, "username": user.username, "roles": roles});
+        if let Some(rid) = rid {
+            doc["rid"] = Value::String(rid.to_owned());
+        }
+        doc
+    };
+    audit::record(
+        state,
+        caller,
+        ip,
+        action,
+        "user",
+        &user.id,
+        Some(snapshot(before)),
+        Some(snapshot(after)),
+    )
+    .await;
+}
+
 /// `roles.addUserToRole`: grants a role, in a room for `Subscriptions` roles.
 pub async fn add_user_to_role(
     state: &AppState,
     caller: &User,
+    ip: Option<IpAddr>,
     role_id: &str,
     username: &str,
     rid: Option<&str>,
@@ -311,6 +403,8 @@ pub async fn add_user_to_role(
         ));
     }
     let mut user = target_user(state, username).await?;
+    let roles_before: Vec<String>;
+    let roles_after: Vec<String>;
     match (role.scope.as_str(), rid) {
         ("Subscriptions", Some(rid)) => {
             let Some(sub) = state.store.subscription(rid, &user.id).await? else {
@@ -327,6 +421,8 @@ pub async fn add_user_to_role(
             }
             let mut roles = sub.roles.clone();
             roles.push(role.id.clone());
+            roles_before = sub.roles.clone();
+            roles_after = roles.clone();
             let patch = SubscriptionPatch {
                 roles: Some(roles),
                 ..Default::default()
@@ -349,11 +445,23 @@ pub async fn add_user_to_role(
                     "User already in role",
                 ));
             }
+            roles_before = user.roles.clone();
             user.roles.push(role.id.clone());
+            roles_after = user.roles.clone();
             user.updated_at = now_ms();
             state.store.update_user(&user).await?;
         }
     }
+    audit_grant(
+        state,
+        caller,
+        ip,
+        "role.grant",
+        (&role, &user, rid),
+        roles_before,
+        roles_after,
+    )
+    .await;
     role_event(state, "added", &role, &user, rid);
     Ok(role)
 }
@@ -362,6 +470,7 @@ pub async fn add_user_to_role(
 pub async fn remove_user_from_role(
     state: &AppState,
     caller: &User,
+    ip: Option<IpAddr>,
     role_id: &str,
     username: &str,
     rid: Option<&str>,
@@ -378,7 +487,10 @@ pub async fn remove_user_from_role(
         ));
     };
     let not_in_role = || Error::failure("error-user-not-in-role", "User is not in this role");
-    match rid.filter(|_| role.scope == "Subscriptions") {
+    let scoped_rid = rid.filter(|_| role.scope == "Subscriptions");
+    let roles_before: Vec<String>;
+    let roles_after: Vec<String>;
+    match scoped_rid {
         Some(rid) => {
             let sub = state
                 .store
@@ -388,14 +500,15 @@ pub async fn remove_user_from_role(
             if !sub.roles.contains(&role.id) {
                 return Err(not_in_role());
             }
+            roles_before = sub.roles.clone();
+            roles_after = sub
+                .roles
+                .iter()
+                .filter(|r| **r != role.id)
+                .cloned()
+                .collect();
             let patch = SubscriptionPatch {
-                roles: Some(
-                    sub.roles
-                        .iter()
-                        .filter(|r| **r != role.id)
-                        .cloned()
-                        .collect(),
-                ),
+                roles: Some(roles_after.clone()),
                 ..Default::default()
             };
             state
@@ -425,11 +538,23 @@ pub async fn remove_user_from_role(
                     ));
                 }
             }
+            roles_before = user.roles.clone();
             user.roles.retain(|r| *r != role.id);
+            roles_after = user.roles.clone();
             user.updated_at = now_ms();
             state.store.update_user(&user).await?;
         }
     }
+    audit_grant(
+        state,
+        caller,
+        ip,
+        "role.revoke",
+        (&role, &user, scoped_rid),
+        roles_before,
+        roles_after,
+    )
+    .await;
     role_event(state, "removed", &role, &user, rid);
     Ok(role)
 }

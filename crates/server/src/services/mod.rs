@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod access_tokens;
+pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod direct;

@@ -795,16 +795,47 @@ async fn set_archived(state: &AppState, caller: &User, room: &Room, archived: bo
     announce(state, room, t, "", caller, &[]).await
 }
 
-/// `eraseRoom`: needs `delete-c` / `delete-p` (owners hold it in their rooms).
-pub async fn delete(state: &AppState, caller: &User, room: &Room) -> Result<()> {
+/// `eraseRoom`: needs `delete-c` / `delete-p` (owners hold it in their rooms). Audited
+/// when the caller is not an owner of the room.
+pub async fn delete(
+    state: &AppState,
+    caller: &User,
+    ip: Option<std::net::IpAddr>,
+    room: &Room,
+) -> Result<()> {
     let Some(kind) = Kind::from_room_type(room.t) else {
         return Err(not_allowed("eraseRoom"));
     };
     if !has(state, caller, &kind.permission("delete"), Some(&room.id)).await? {
         return Err(not_allowed("eraseRoom"));
     }
+    let by_owner = state
+        .store
+        .subscription(&room.id, &caller.id)
+        .await?
+        .is_some_and(|s| s.roles.iter().any(|r| r == "owner"));
     let subs = events::subscriptions_of(state, &room.id).await;
     state.store.delete_room(&room.id, now_ms()).await?;
+    if !by_owner {
+        let before = json!({
+            "name": room.name,
+            "t": room.t.code(),
+            "creator": room.creator.as_ref().map(|c| json!({"_id": c.id, "username": c.username})),
+            "usersCount": room.users_count,
+            "msgs": room.msgs,
+        });
+        crate::services::audit::record(
+            state,
+            caller,
+            ip,
+            "room.delete",
+            "room",
+            &room.id,
+            Some(before),
+            None,
+        )
+        .await;
+    }
     events::room_deleted(state, room, &subs);
     Ok(())
 }

@@ -8,6 +8,7 @@
 //! Every operation validates everything before it writes anything.
 
 use std::collections::HashSet;
+use std::net::IpAddr;
 
 use ferrochat_model::names::NameRule;
 use ferrochat_model::password::client_digest;
@@ -20,7 +21,7 @@ use serde_json::{Map, Value, json};
 use crate::error::{Error, Result};
 use crate::paging::Paging;
 use crate::services::passwords::Verified;
-use crate::services::{events, rooms};
+use crate::services::{audit, events, rooms};
 use crate::state::AppState;
 
 /// Usernames nobody may register (`Accounts_SystemBlockedUsernameList`, hidden in
@@ -825,7 +826,12 @@ fn trimmed_or_none(value: Option<&str>) -> Option<String> {
 }
 
 /// An administrator creates an account (`users.create`, `saveUser` without `_id`).
-pub async fn create(state: &AppState, actor: &User, new: NewAccount) -> Result<User> {
+pub async fn create(
+    state: &AppState,
+    actor: &User,
+    ip: Option<IpAddr>,
+    new: NewAccount,
+) -> Result<User> {
     if !valid_name_chars(&new.name) {
         return Err(name_contains_invalid_chars());
     }
@@ -903,6 +909,17 @@ pub async fn create(state: &AppState, actor: &User, new: NewAccount) -> Result<U
         user.nickname = nickname;
         state.store.update_user(&user).await?;
     }
+    audit::record(
+        state,
+        actor,
+        ip,
+        "user.create",
+        "user",
+        &user.id,
+        None,
+        Some(audit::user_snapshot(&user)),
+    )
+    .await;
     Ok(user)
 }
 
@@ -1416,6 +1433,7 @@ async fn count_admins(state: &AppState, active_only: bool) -> Result<usize> {
 pub async fn update(
     state: &AppState,
     actor: &User,
+    ip: Option<IpAddr>,
     user_id: &str,
     data: UserUpdate,
     confirm_relinquish: bool,
@@ -1543,9 +1561,11 @@ pub async fn update(
         password = Some(random_password());
         user.require_password_change = true;
     }
+    let mut password_changed = false;
     if let Some(plain) = &password
         && can_edit_password
     {
+        password_changed = true;
         check_password_policy(state, plain.trim())?;
         user.password_hash = Some(state.passwords.hash(&client_digest(plain.trim())).await?);
     }
@@ -1604,6 +1624,23 @@ pub async fn update(
             ..Default::default()
         };
         state.presence.choose(&user.id, choice).await?;
+    }
+    if !editing_self {
+        let mut after = audit::user_snapshot(&user);
+        if password_changed {
+            after["passwordChanged"] = Value::Bool(true);
+        }
+        audit::record(
+            state,
+            actor,
+            ip,
+            "user.update",
+            "user",
+            &user.id,
+            Some(audit::user_snapshot(&before)),
+            Some(after),
+        )
+        .await;
     }
     events::user_updated(state, &before).await;
     Ok(user.to_private(DateStyle::Iso))
@@ -1828,6 +1865,7 @@ async fn delete_account(state: &AppState, user: &User, confirm_relinquish: bool)
 pub async fn delete(
     state: &AppState,
     actor: &User,
+    ip: Option<IpAddr>,
     selector: Option<&UserSelector>,
     confirm_relinquish: bool,
 ) -> Result<()> {
@@ -1836,7 +1874,19 @@ pub async fn delete(
         .require(&state.store, actor, "delete-user", None)
         .await?;
     let user = find_user(state, selector).await?;
-    delete_account(state, &user, confirm_relinquish).await
+    delete_account(state, &user, confirm_relinquish).await?;
+    audit::record(
+        state,
+        actor,
+        ip,
+        "user.delete",
+        "user",
+        &user.id,
+        Some(audit::user_snapshot(&user)),
+        None,
+    )
+    .await;
+    Ok(())
 }
 
 /// `users.deleteOwnAccount`. `password` is the SHA-256 hex digest of the password (for
@@ -1878,6 +1928,7 @@ pub async fn delete_own_account(
 pub async fn set_active_status(
     state: &AppState,
     actor: &User,
+    ip: Option<IpAddr>,
     user_id: &str,
     active: bool,
     confirm_relinquish: bool,
@@ -1898,8 +1949,24 @@ pub async fn set_active_status(
         return Err(Error::plain("User not found"));
     };
     if user.active != active || !active {
+        let was_active = user.active;
         let plan = plan_active_change(state, &user, active, confirm_relinquish).await?;
         apply_active_change(state, &mut user, plan).await?;
+        audit::record(
+            state,
+            actor,
+            ip,
+            if active {
+                "user.activate"
+            } else {
+                "user.deactivate"
+            },
+            "user",
+            &user.id,
+            Some(json!({"username": user.username, "active": was_active})),
+            Some(json!({"username": user.username, "active": user.active})),
+        )
+        .await;
     }
     Ok(json!({"_id": user.id, "active": user.active}))
 }
@@ -2398,15 +2465,33 @@ pub async fn autocomplete(
 
 /// `users.logout`: logs a user out everywhere (the caller, or anyone with
 /// `logout-other-user`). Returns the message Rocket.Chat sends.
-pub async fn logout_user(state: &AppState, caller: &User, user_id: Option<&str>) -> Result<String> {
+pub async fn logout_user(
+    state: &AppState,
+    caller: &User,
+    ip: Option<IpAddr>,
+    user_id: Option<&str>,
+) -> Result<String> {
     let user_id = user_id.filter(|id| !id.is_empty()).unwrap_or(&caller.id);
     if user_id != caller.id && !has(state, caller, "logout-other-user").await? {
         return Err(Error::ForbiddenWith("unauthorized".into()));
     }
-    if state.store.user_by_id(user_id).await?.is_none() {
+    let Some(target) = state.store.user_by_id(user_id).await? else {
         return Err(Error::failure("error-invalid-user-id", "Invalid user id"));
-    }
+    };
     state.store.delete_user_tokens(user_id, true).await?;
+    if user_id != caller.id {
+        audit::record(
+            state,
+            caller,
+            ip,
+            "user.logout",
+            "user",
+            user_id,
+            Some(json!({"username": target.username})),
+            None,
+        )
+        .await;
+    }
     events::force_logout(state, user_id);
     Ok(format!("User {user_id} has been logged out!"))
 }
