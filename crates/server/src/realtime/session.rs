@@ -196,6 +196,7 @@ impl Session {
             ClientMsg::Ping { id } => send(sink, frames::pong(id.as_deref())).await,
             ClientMsg::Pong { .. } => true,
             ClientMsg::Method { method, params, id } => {
+                self.refresh_user(sink).await;
                 if let Err(limited) = self.state.ddp_limits.check(
                     &self.state.authz,
                     self.client_ip,
@@ -219,7 +220,10 @@ impl Session {
                 send(sink, frames::result(&id, &outcome.result)).await
                     && send(sink, frames::updated(&id)).await
             }
-            ClientMsg::Sub { id, name, params } => self.subscribe(sink, id, name, params).await,
+            ClientMsg::Sub { id, name, params } => {
+                self.refresh_user(sink).await;
+                self.subscribe(sink, id, name, params).await
+            }
             ClientMsg::Unsub { id } => {
                 if let Some(sub) = self.subs.remove(&id)
                     && let Some(route) = &sub.route
@@ -376,6 +380,21 @@ impl Session {
 
     /// After a session signal: keeps the login only while its token exists and the user is
     /// active; otherwise drops it as `logout` would (without deleting anything).
+    /// Re-reads the logged-in user, so that role and profile changes apply to the next call
+    /// at once, as on REST (which reads the user on every request). A user who is gone or
+    /// deactivated is logged out.
+    async fn refresh_user(&mut self, sink: &mut Sink) {
+        let Some(id) = self.user.as_ref().map(|u| u.id.clone()) else {
+            return;
+        };
+        match self.state.store.user_by_id(&id).await {
+            Ok(Some(user)) if user.active => self.user = Some(user),
+            Ok(_) => self.check_login(sink).await,
+            // Cannot tell: keep what the session has rather than drop it on a hiccup.
+            Err(_) => {}
+        }
+    }
+
     async fn check_login(&mut self, sink: &mut Sink) {
         let (Some(user), Some(hashed)) = (&self.user, &self.hashed_token) else {
             return;
