@@ -432,3 +432,96 @@ both_stores!(
         assert_eq!(status, 400);
     }
 );
+
+both_stores!(muted_members_may_read_but_not_post, |server| async move {
+    let admin = server.admin().await;
+    let carl = server.create_user(&admin, "carl").await;
+    let dina = server.create_user(&admin, "dina").await;
+    let channel = admin
+        .post_ok(
+            "/api/v1/channels.create",
+            json!({"name": unique("quiet"), "members": ["carl", "dina"]}),
+        )
+        .await;
+    let rid = channel["channel"]["_id"].as_str().unwrap().to_owned();
+
+    // Members without mute-user may not mute.
+    let (status, body, _) = dina
+        .post(
+            "/api/v1/rooms.muteUser",
+            json!({"roomId": rid, "username": "carl"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["errorType"].as_str()),
+        (400, Some("error-not-allowed")),
+        "{body}"
+    );
+
+    admin
+        .post_ok(
+            "/api/v1/rooms.muteUser",
+            json!({"roomId": rid, "username": "carl"}),
+        )
+        .await;
+    let info = admin
+        .get_ok("/api/v1/channels.info", &[("roomId", &rid)])
+        .await;
+    assert_eq!(info["channel"]["muted"], json!(["carl"]), "{info}");
+    let (status, body, _) = carl
+        .post(
+            "/api/v1/chat.postMessage",
+            json!({"roomId": rid, "text": "can I speak?"}),
+        )
+        .await;
+    assert_eq!(status, 400, "a muted member may not post: {body}");
+    carl.get_ok("/api/v1/channels.history", &[("roomId", &rid)])
+        .await;
+
+    // Unmuting over DDP, as the web client does.
+    let mut ddp = Ddp::connect(&server.url).await;
+    ddp.login(TEST_ADMIN, TEST_ADMIN).await;
+    let done = ddp
+        .call(
+            "unmuteUserInRoom",
+            json!([{"rid": rid, "username": "carl"}]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done, json!(true));
+    carl.post_ok(
+        "/api/v1/chat.postMessage",
+        json!({"roomId": rid, "text": "thanks"}),
+    )
+    .await;
+    let history = admin
+        .get_ok("/api/v1/channels.history", &[("roomId", &rid)])
+        .await;
+    let kinds: Vec<&str> = history["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["t"].as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"user-muted") && kinds.contains(&"user-unmuted"),
+        "{kinds:?}"
+    );
+
+    // Bad input.
+    let err = ddp
+        .call(
+            "muteUserInRoom",
+            json!([{"rid": {"$ne": null}, "username": "carl"}]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err["error"], 400, "{err}");
+    let (status, _, _) = admin
+        .post(
+            "/api/v1/rooms.muteUser",
+            json!({"roomId": rid, "username": "nobody-here"}),
+        )
+        .await;
+    assert_eq!(status, 400);
+});

@@ -20,6 +20,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/rooms.get", get(rooms_get))
         .route("/api/v1/rooms.info", get(info))
         .route("/api/v1/rooms.roles", get(roles))
+        .route("/api/v1/rooms.muteUser", post(mute_user))
+        .route("/api/v1/rooms.unmuteUser", post(unmute_user))
         .route("/api/v1/rooms.favorite", post(favorite))
         .route("/api/v1/rooms.leave", post(leave))
         .route("/api/v1/rooms.hide", post(hide))
@@ -102,4 +104,36 @@ async fn roles(State(state): State<AppState>, Auth(caller): Auth, params: Params
         return Err(Error::failure("error-not-allowed", "Not allowed"));
     };
     Ok(Success::new().with("roles", room_admin::room_roles(&state, &room).await?))
+}
+
+/// `rooms.muteUser` / `rooms.unmuteUser`: `roomId*` and `userId` or `username`.
+async fn set_muted(
+    state: &AppState,
+    caller: &crate::gateway::Caller,
+    params: &Params,
+    mute: bool,
+) -> Reply {
+    let rid = params.req_nonempty("roomId")?;
+    let target = match (
+        params.str_nonempty("userId")?,
+        params.str_nonempty("username")?,
+    ) {
+        (Some(id), _) => state.store.user_by_id(&id).await?,
+        (None, Some(name)) => state.store.user_by_username(&name).await?,
+        (None, None) => return Err(params.missing("userId")),
+    }
+    .ok_or_else(|| Error::failure("error-invalid-user", "Invalid user"))?;
+    let Some(room) = user_rooms::find_readable(state, &caller.user, &rid, false).await? else {
+        return Err(Error::failure("error-invalid-room", "Invalid room"));
+    };
+    crate::services::muting::set_muted(state, &caller.user, &room, &target, mute).await?;
+    Ok(Success::new())
+}
+
+async fn mute_user(State(state): State<AppState>, Auth(caller): Auth, params: Params) -> Reply {
+    set_muted(&state, &caller, &params, true).await
+}
+
+async fn unmute_user(State(state): State<AppState>, Auth(caller): Auth, params: Params) -> Reply {
+    set_muted(&state, &caller, &params, false).await
 }

@@ -12,6 +12,7 @@ pub mod events;
 pub mod history;
 pub mod login_guard;
 pub mod messages;
+pub mod muting;
 pub mod node_sync;
 pub mod passwords;
 pub mod room_admin;

@@ -38,6 +38,8 @@ pub async fn dispatch(ctx: &MethodCtx<'_>, name: &str, args: &Args<'_>) -> Optio
         "hideRoom" => hide_room(ctx, args).await,
         "toggleFavorite" => toggle_favorite(ctx, args).await,
         "spotlight" => spotlight(ctx, args).await,
+        "muteUserInRoom" => mute_user(ctx, args, true).await,
+        "unmuteUserInRoom" => mute_user(ctx, args, false).await,
         _ => return None,
     };
     Some(result.into())
@@ -366,6 +368,37 @@ async fn spotlight(ctx: &MethodCtx<'_>, args: &Args<'_>) -> Result<Value> {
         Vec::new()
     };
     Ok(json!({"users": found_users, "rooms": found_rooms}))
+}
+
+/// `muteUserInRoom` / `unmuteUserInRoom`: `[{rid, username}]` → `true`.
+async fn mute_user(ctx: &MethodCtx<'_>, args: &Args<'_>, mute: bool) -> Result<Value> {
+    let user = ctx.user()?;
+    let data = args.object(0)?;
+    let (Some(Value::String(rid)), Some(Value::String(username))) =
+        (data.get("rid"), data.get("username"))
+    else {
+        return Err(Error::InvalidParams {
+            message: "Match error: Expected {rid: String, username: String} in parameter 0".into(),
+            in_query: false,
+        });
+    };
+    let method = if mute {
+        "muteUserInRoom"
+    } else {
+        "unmuteUserInRoom"
+    };
+    let room = room_by_id(ctx, rid, method).await?;
+    let target = ctx
+        .state
+        .store
+        .user_by_username(username)
+        .await?
+        .ok_or_else(|| {
+            Error::failure("error-invalid-user", "Invalid user")
+                .with_details(json!({"method": method}))
+        })?;
+    crate::services::muting::set_muted(ctx.state, user, &room, &target, mute).await?;
+    Ok(Value::Bool(true))
 }
 
 #[cfg(test)]
