@@ -5,31 +5,6 @@
 mod common;
 use common::*;
 
-/// The `(t, msg)` of the room's history, newest first.
-async fn history(client: &Client, prefix: &str, rid: &str) -> Vec<(String, String)> {
-    let body = client
-        .get_ok(
-            &format!("/api/v1/{prefix}.history"),
-            &[("roomId", rid), ("count", "200")],
-        )
-        .await;
-    body["messages"]
-        .as_array()
-        .expect("messages array")
-        .iter()
-        .map(|m| {
-            (
-                m["t"].as_str().unwrap_or("").to_owned(),
-                m["msg"].as_str().unwrap_or("").to_owned(),
-            )
-        })
-        .collect()
-}
-
-fn has_event(events: &[(String, String)], t: &str, msg: &str) -> bool {
-    events.iter().any(|(et, em)| et == t && em == msg)
-}
-
 async fn info(client: &Client, rid: &str) -> Value {
     client
         .get_ok("/api/v1/channels.info", &[("roomId", rid)])

@@ -7,30 +7,6 @@ use common::*;
 const NOT_FOUND: &str =
     "The required \"roomId\" or \"roomName\" param provided does not match any group";
 
-async fn history(client: &Client, rid: &str) -> Vec<(String, String)> {
-    let body = client
-        .get_ok(
-            "/api/v1/groups.history",
-            &[("roomId", rid), ("count", "200")],
-        )
-        .await;
-    body["messages"]
-        .as_array()
-        .expect("messages array")
-        .iter()
-        .map(|m| {
-            (
-                m["t"].as_str().unwrap_or("").to_owned(),
-                m["msg"].as_str().unwrap_or("").to_owned(),
-            )
-        })
-        .collect()
-}
-
-fn has_event(events: &[(String, String)], t: &str, msg: &str) -> bool {
-    events.iter().any(|(et, em)| et == t && em == msg)
-}
-
 fn group_names(body: &Value) -> Vec<String> {
     body["groups"]
         .as_array()
@@ -219,7 +195,7 @@ both_stores!(private_groups_hide_from_non_members, |server| async move {
         "You are the last owner. Please set new owner before leaving the room.",
     );
 
-    let events = history(&alice, &rid).await;
+    let events = history(&alice, "groups", &rid).await;
     for (t, msg) in [
         ("au", carol_name.as_str()),
         ("ru", carol_name.as_str()),
@@ -464,7 +440,7 @@ both_stores!(group_settings_archive_and_delete, |server| async move {
             .archived
     );
 
-    let events = history(&bob, &rid).await;
+    let events = history(&bob, "groups", &rid).await;
     for (t, msg) in [
         ("room_changed_topic", "Quarterly"),
         ("room_changed_description", "Numbers"),

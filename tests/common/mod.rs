@@ -751,3 +751,28 @@ pub fn assert_failure(
 pub fn assert_meteor(resp: Response, code: &str, reason: &str) {
     assert_failure(resp, 400, &format!("{reason} [{code}]"), Some(code));
 }
+
+/// The `(t, msg)` of the room's history, newest first.
+pub async fn history(client: &Client, prefix: &str, rid: &str) -> Vec<(String, String)> {
+    let body = client
+        .get_ok(
+            &format!("/api/v1/{prefix}.history"),
+            &[("roomId", rid), ("count", "200")],
+        )
+        .await;
+    body["messages"]
+        .as_array()
+        .expect("messages array")
+        .iter()
+        .map(|m| {
+            (
+                m["t"].as_str().unwrap_or("").to_owned(),
+                m["msg"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+pub fn has_event(events: &[(String, String)], t: &str, msg: &str) -> bool {
+    events.iter().any(|(et, em)| et == t && em == msg)
+}

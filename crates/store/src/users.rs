@@ -348,34 +348,11 @@ impl Store {
         get(&row, "n")
     }
 
-    /// Deletes the user, their memberships and tokens (by cascade). Their messages stay,
-    /// attributed to the stored username, as in Rocket.Chat.
+    /// Deletes the user, their memberships and tokens. Their messages stay, attributed to
+    /// the stored username, as in Rocket.Chat.
     pub async fn delete_user(&self, id: &str, now: i64) -> Result<bool> {
-        let mut tx = self.write.begin().await?;
-        sqlx::query(
-            "INSERT INTO trash (id, collection, rid, user_id, deleted_at, doc) \
-             SELECT id, 'subscriptions', rid, user_id, $2, '{}' FROM subscriptions WHERE user_id = $1 \
-             ON CONFLICT (collection, id) DO UPDATE SET deleted_at = excluded.deleted_at",
-        )
-        .bind(id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        // Keep member counts right in the rooms the user leaves.
-        sqlx::query(
-            "UPDATE rooms SET users_count = users_count - 1, updated_at = $2 \
-             WHERE id IN (SELECT rid FROM subscriptions WHERE user_id = $1) AND users_count > 0",
-        )
-        .bind(id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let done = sqlx::query("DELETE FROM users WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() > 0)
+        self.delete_user_erasing(id, &MessageErasure::Keep, now)
+            .await
     }
 
     /// Users holding a global role.
