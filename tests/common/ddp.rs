@@ -198,6 +198,12 @@ impl Ddp {
         frame["fields"]["args"].clone()
     }
 
+    /// Forgets the frames kept while waiting for others (what arrived before a point the
+    /// test now looks beyond).
+    pub fn discard_pending(&mut self) {
+        self.pending.clear();
+    }
+
     /// Asserts that no event on `stream` named `event` arrives within `within`.
     pub async fn no_event(&mut self, stream: &str, event: &str, within: Duration) {
         let matches = |f: &Value| {
