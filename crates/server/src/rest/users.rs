@@ -582,20 +582,26 @@ fn token_name(params: &Params) -> Result<String> {
     }
 }
 
+/// The second factor the personal-access-token routes require (Rocket.Chat's
+/// `twoFactorRequired`).
+async fn token_second_factor(state: &AppState, caller: &Caller, headers: &HeaderMap) -> Result<()> {
+    access_tokens::check_two_factor(
+        state,
+        &caller.user,
+        Some(&caller.hashed_token),
+        &second_factor(headers),
+        false,
+    )
+    .await
+}
+
 async fn generate_personal_access_token(
     State(state): State<AppState>,
     Auth(caller): Auth,
     headers: HeaderMap,
     params: Params,
 ) -> Reply {
-    access_tokens::check_two_factor(
-        &state,
-        &caller.user,
-        Some(&caller.hashed_token),
-        &second_factor(&headers),
-        false,
-    )
-    .await?;
+    token_second_factor(&state, &caller, &headers).await?;
     let name = token_name(&params)?;
     let bypass = params.bool("bypassTwoFactor")?.unwrap_or(false);
     let token = access_tokens::generate(&state, &caller.user, &name, bypass).await?;
@@ -608,14 +614,7 @@ async fn regenerate_personal_access_token(
     headers: HeaderMap,
     params: Params,
 ) -> Reply {
-    access_tokens::check_two_factor(
-        &state,
-        &caller.user,
-        Some(&caller.hashed_token),
-        &second_factor(&headers),
-        false,
-    )
-    .await?;
+    token_second_factor(&state, &caller, &headers).await?;
     let name = token_name(&params)?;
     let token = access_tokens::regenerate(&state, &caller.user, &name).await?;
     Ok(Success::new().with("token", token))
@@ -627,14 +626,7 @@ async fn remove_personal_access_token(
     headers: HeaderMap,
     params: Params,
 ) -> Reply {
-    access_tokens::check_two_factor(
-        &state,
-        &caller.user,
-        Some(&caller.hashed_token),
-        &second_factor(&headers),
-        false,
-    )
-    .await?;
+    token_second_factor(&state, &caller, &headers).await?;
     let name = token_name(&params)?;
     access_tokens::remove(&state, &caller.user, &name).await?;
     Ok(Success::new())

@@ -431,6 +431,7 @@ pub async fn add_user_to_role(
                 .store
                 .update_subscription(rid, &user.id, &patch, now_ms())
                 .await?;
+            events::subscription_updated(state, rid, &user.id).await;
         }
         ("Subscriptions", None) => {
             return Err(Error::failure(
@@ -515,6 +516,7 @@ pub async fn remove_user_from_role(
                 .store
                 .update_subscription(rid, &user.id, &patch, now_ms())
                 .await?;
+            events::subscription_updated(state, rid, &user.id).await;
         }
         None => {
             if !user.roles.contains(&role.id) {
