@@ -525,3 +525,236 @@ both_stores!(muted_members_may_read_but_not_post, |server| async move {
         .await;
     assert_eq!(status, 400);
 });
+
+both_stores!(
+    selected_settings_are_managed_through_their_own_permission,
+    |server| async move {
+        let admin = server.admin().await;
+        let ivy = server.create_user(&admin, "ivy").await;
+
+        // Every setting has its own permission, held by nobody until granted.
+        let all = ivy.get_ok("/api/v1/permissions.listAll", &[]).await;
+        let site_name = all["update"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["_id"] == "change-setting-Site_Name")
+            .cloned()
+            .unwrap_or_else(|| panic!("no change-setting-Site_Name in {all}"));
+        assert_eq!(site_name["level"], "settings");
+        assert_eq!(site_name["settingId"], "Site_Name");
+        assert_eq!(site_name["group"], "General");
+        assert_eq!(site_name["roles"], json!([]));
+
+        let mut ddp = Ddp::connect(&server.url).await;
+        ddp.login("ivy", "pass-ivy").await;
+        assert_eq!(
+            ddp.call("private-settings/get", json!([])).await.unwrap(),
+            json!([])
+        );
+        let (status, _, _) = ivy
+            .post("/api/v1/settings/Site_Name", json!({"value": "Ivy's"}))
+            .await;
+        assert_eq!(status, 403);
+
+        // A role holding manage-selected-settings and change-setting-Site_Name.
+        admin
+            .post_ok(
+                "/api/v1/roles.create",
+                json!({"name": "site-editor", "scope": "Users"}),
+            )
+            .await;
+        admin
+            .post_ok(
+                "/api/v1/permissions.update",
+                json!({"permissions": [
+                    {"_id": "manage-selected-settings", "roles": ["admin", "site-editor"]},
+                    {"_id": "change-setting-Site_Name", "roles": ["site-editor"]},
+                ]}),
+            )
+            .await;
+        admin
+            .post_ok(
+                "/api/v1/roles.addUserToRole",
+                json!({"roleId": "site-editor", "username": "ivy"}),
+            )
+            .await;
+
+        ivy.post_ok("/api/v1/settings/Site_Name", json!({"value": "Ivy's"}))
+            .await;
+        assert_eq!(
+            ivy.get_ok("/api/v1/settings/Site_Name", &[]).await["value"],
+            "Ivy's"
+        );
+        for (id, value) in [
+            ("Site_Url", json!("http://evil.test")),
+            ("Message_MaxAllowedSize", json!(1)),
+        ] {
+            let (status, _, _) = ivy
+                .post(&format!("/api/v1/settings/{id}"), json!({"value": value}))
+                .await;
+            assert_eq!(status, 403, "{id}");
+        }
+        let (status, _, _) = ivy.get("/api/v1/settings/Message_MaxAllowedSize").await;
+        assert_eq!(status, 403);
+
+        // Over DDP: only the managed setting is listed, and a batch with one refused entry
+        // changes nothing.
+        let listed = ddp.call("private-settings/get", json!([])).await.unwrap();
+        let ids: Vec<&str> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["Site_Name"], "{listed}");
+        assert_eq!(listed[0]["type"], "string");
+        let refused = ddp
+            .call(
+                "saveSettings",
+                json!([[{"_id": "Site_Name", "value": "Batch"}, {"_id": "Site_Url", "value": "x"}]]),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(refused["error"], "error-action-not-allowed", "{refused}");
+        assert_eq!(
+            admin.get_ok("/api/v1/settings/Site_Name", &[]).await["value"],
+            "Ivy's"
+        );
+        ddp.call("saveSetting", json!(["Site_Name", "Via DDP"]))
+            .await
+            .unwrap();
+        ddp.call(
+            "saveSettings",
+            json!([[{"_id": "Site_Name", "value": "Batch"}]]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            admin.get_ok("/api/v1/settings/Site_Name", &[]).await["value"],
+            "Batch"
+        );
+        let bad = ddp
+            .call("saveSettings", json!([[{"_id": "Site_Name", "value": 5}]]))
+            .await
+            .unwrap_err();
+        assert_eq!(bad["error"], "error-invalid-setting-value", "{bad}");
+
+        // Taking the role away ends it at once.
+        admin
+            .post_ok(
+                "/api/v1/roles.removeUserFromRole",
+                json!({"roleId": "site-editor", "username": "ivy"}),
+            )
+            .await;
+        let (status, _, _) = ivy
+            .post("/api/v1/settings/Site_Name", json!({"value": "Again"}))
+            .await;
+        assert_eq!(status, 403);
+    }
+);
+
+both_stores!(
+    login_services_follow_the_oauth_settings,
+    |server| async move {
+        let admin = server.admin().await;
+        let anon = server.anon();
+        assert_eq!(
+            anon.get_ok("/api/v1/settings.oauth", &[]).await["services"],
+            json!([])
+        );
+        assert_eq!(
+            anon.get_ok("/api/v1/service.configurations", &[]).await["configurations"],
+            json!([])
+        );
+
+        for (id, value) in [
+            ("Accounts_OAuth_Google_id", json!("1234.apps.example")),
+            (
+                "Accounts_OAuth_Google_secret",
+                json!("google-client-secret"),
+            ),
+            ("Accounts_OAuth_Google", json!(true)),
+            ("Accounts_OAuth_Nextcloud_id", json!("nc-client")),
+            (
+                "Accounts_OAuth_Nextcloud_secret",
+                json!("nextcloud-client-secret"),
+            ),
+            ("Accounts_OAuth_Nextcloud", json!(true)),
+            // An option in the OAuth group, not a provider.
+            ("Accounts_OAuth_Gitlab_merge_users", json!(true)),
+        ] {
+            admin
+                .post_ok(&format!("/api/v1/settings/{id}"), json!({"value": value}))
+                .await;
+        }
+
+        let (status, oauth, text) = anon.get("/api/v1/settings.oauth").await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            oauth["services"],
+            json!([
+                {"_id": "google", "name": "google", "clientId": "1234.apps.example",
+                 "buttonLabelText": "", "buttonColor": "", "buttonLabelColor": "", "custom": false},
+                {"_id": "nextcloud", "name": "nextcloud", "clientId": "nc-client",
+                 "buttonLabelText": "Nextcloud", "buttonColor": "#0082c9",
+                 "buttonLabelColor": "#ffffff", "custom": false},
+            ])
+        );
+        let (_, configurations, config_text) = anon.get("/api/v1/service.configurations").await;
+        assert_eq!(
+            configurations["configurations"][0],
+            json!({"_id": "google", "service": "google", "clientId": "1234.apps.example"})
+        );
+        for body in [&text, &config_text] {
+            assert!(!body.contains("client-secret"), "a secret leaked: {body}");
+        }
+
+        // The publication the Rocket.Chat clients subscribe to before login.
+        let mut ddp = Ddp::connect(&server.url).await;
+        ddp.sub("meteor.loginServiceConfiguration", json!([]))
+            .await
+            .unwrap();
+        let added = ddp
+            .wait_for(|f| f["msg"] == "added" && f["id"] == "google")
+            .await;
+        assert_eq!(
+            added["collection"],
+            "meteor_accounts_loginServiceConfiguration"
+        );
+        assert_eq!(
+            added["fields"],
+            json!({"service": "google", "clientId": "1234.apps.example"})
+        );
+
+        // Disabling a provider removes it; callback URLs are read-only.
+        admin
+            .post_ok(
+                "/api/v1/settings/Accounts_OAuth_Google",
+                json!({"value": false}),
+            )
+            .await;
+        let services = anon.get_ok("/api/v1/settings.oauth", &[]).await["services"].clone();
+        assert_eq!(services.as_array().unwrap().len(), 1, "{services}");
+        assert_eq!(services[0]["name"], "nextcloud");
+        let (status, body, _) = admin
+            .post(
+                "/api/v1/settings/Accounts_OAuth_Google_callback_url",
+                json!({"value": "elsewhere"}),
+            )
+            .await;
+        assert_eq!(
+            (status, body["errorType"].as_str()),
+            (400, Some("error-setting-readonly")),
+            "{body}"
+        );
+
+        // Secrets are audited without their values.
+        let audit = admin
+            .get_ok("/api/v1/audit.list", &[("count", "100")])
+            .await;
+        let text = audit.to_string();
+        assert!(text.contains("Accounts_OAuth_Google_secret"), "{text}");
+        assert!(!text.contains("google-client-secret"), "{text}");
+    }
+);

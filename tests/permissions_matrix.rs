@@ -421,6 +421,24 @@ fn cases() -> Vec<Case> {
             |f| { post("/api/v1/settings/Site_Name", json!({"value": f.name})) }
         ),
         case!(
+            "ddp saveSetting",
+            "edit-privileged-setting",
+            Plain,
+            Refused::Ddp(
+                "error-action-not-allowed",
+                "Editing settings is not allowed"
+            ),
+            |f| { Call::Ddp("saveSetting", json!(["Site_Name", f.name])) }
+        ),
+        case!(
+            "POST settings/:_id through change-setting-<id>",
+            "change-setting-Site_Name",
+            Plain,
+            Refused::Forbidden,
+            |f| { post("/api/v1/settings/Site_Name", json!({"value": f.name})) },
+            also = &["manage-selected-settings"]
+        ),
+        case!(
             "permissions.update",
             "access-permissions",
             Plain,

@@ -17,6 +17,7 @@ use super::frames::{self, ClientMsg};
 use super::hub::{ConnId, Outbox, Route};
 use super::methods::{self, MethodCtx, SessionChange};
 use super::{presence, streams};
+use crate::services::login_services;
 use crate::state::AppState;
 
 /// Frames a connection may have queued before it counts as a slow consumer.
@@ -298,6 +299,21 @@ impl Session {
                         needs_user: false,
                     },
                 );
+                // The enabled providers as documents of the collection, then `ready`.
+                for mut doc in login_services::configurations(&self.state.settings) {
+                    let doc_id = doc["_id"].as_str().unwrap_or_default().to_owned();
+                    if let Some(fields) = doc.as_object_mut() {
+                        fields.remove("_id");
+                    }
+                    if !send(
+                        sink,
+                        frames::added(login_services::COLLECTION, &doc_id, doc),
+                    )
+                    .await
+                    {
+                        return false;
+                    }
+                }
                 return send(sink, frames::ready(&id)).await;
             }
             _ => {}

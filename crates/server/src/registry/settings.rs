@@ -30,6 +30,8 @@ pub enum SettingKind {
     Relation,
     Font,
     Asset,
+    /// A path relative to `Site_Url` (OAuth callback URLs); shown read-only.
+    RelativeUrl,
 }
 
 impl SettingKind {
@@ -49,6 +51,7 @@ impl SettingKind {
             SettingKind::Relation => "relation",
             SettingKind::Font => "font",
             SettingKind::Asset => "asset",
+            SettingKind::RelativeUrl => "relativeUrl",
         }
     }
 }
@@ -74,6 +77,34 @@ impl SettingDef {
     /// The default value parsed from [`SettingDef::default`].
     pub fn default_value(&self) -> serde_json::Value {
         serde_json::from_str(self.default).expect("registry defaults are valid JSON")
+    }
+}
+
+/// Settings Rocket.Chat registers with `secret: true` (credentials): their values never reach
+/// the audit log, and only holders of `view-privileged-setting` read them.
+pub static SECRET_SETTINGS: &[&str] = &[
+    "Accounts_OAuth_Apple_secretKey",
+    "Accounts_OAuth_Drupal_secret",
+    "Accounts_OAuth_GitHub_Enterprise_id",
+    "Accounts_OAuth_GitHub_Enterprise_secret",
+    "Accounts_OAuth_Github_secret",
+    "Accounts_OAuth_Gitlab_secret",
+    "Accounts_OAuth_Google_secret",
+    "Accounts_OAuth_Nextcloud_secret",
+    "Accounts_OAuth_Wordpress_secret",
+    "API_Gitlab_URL",
+    "API_Wordpress_URL",
+];
+
+impl SettingDef {
+    /// Credentials: password-typed settings and those registered as `secret`.
+    pub fn is_secret(&self) -> bool {
+        self.kind == SettingKind::Password || SECRET_SETTINGS.contains(&self.id)
+    }
+
+    /// Settings Rocket.Chat registers `readonly` (derived values such as callback URLs).
+    pub fn is_readonly(&self) -> bool {
+        self.kind == SettingKind::RelativeUrl
     }
 }
 
@@ -1889,6 +1920,352 @@ pub static SETTINGS: &[SettingDef] = &[
         public: true,
         group: "OAuth",
         section: Some("Proxy"),
+        values: &[],
+    },
+    // OAuth provider credentials and options (`server/settings/oauth.ts`); the login service
+    // configurations (`settings.oauth`, `service.configurations`) are derived from them.
+    SettingDef {
+        id: "Accounts_OAuth_Use_Modern_Flow",
+        kind: SettingKind::Boolean,
+        default: "false",
+        public: true,
+        group: "OAuth",
+        section: None,
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Apple_id",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: true,
+        group: "OAuth",
+        section: Some("Apple"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Apple_secretKey",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: false,
+        group: "OAuth",
+        section: Some("Apple"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Apple_iss",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: false,
+        group: "OAuth",
+        section: Some("Apple"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Apple_kid",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: false,
+        group: "OAuth",
+        section: Some("Apple"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Gitlab_id",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: false,
+        group: "OAuth",
+        section: Some("GitLab"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Gitlab_secret",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: false,
+        group: "OAuth",
+        section: Some("GitLab"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Gitlab_callback_url",
+        kind: SettingKind::RelativeUrl,
+        default: "\"_oauth/gitlab\"",
+        public: false,
+        group: "OAuth",
+        section: Some("GitLab"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Nextcloud_URL",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: true,
+        group: "OAuth",
+        section: Some("Nextcloud"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Nextcloud_id",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: false,
+        group: "OAuth",
+        section: Some("Nextcloud"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Nextcloud_secret",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: false,
+        group: "OAuth",
+        section: Some("Nextcloud"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Nextcloud_callback_url",
+        kind: SettingKind::RelativeUrl,
+        default: "\"_oauth/nextcloud\"",
+        public: false,
+        group: "OAuth",
+        section: Some("Nextcloud"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Nextcloud_button_label_text",
+        kind: SettingKind::String,
+        default: "\"Nextcloud\"",
+        public: true,
+        group: "OAuth",
+        section: Some("Nextcloud"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Nextcloud_button_label_color",
+        kind: SettingKind::String,
+        default: "\"#ffffff\"",
+        public: true,
+        group: "OAuth",
+        section: Some("Nextcloud"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Nextcloud_button_color",
+        kind: SettingKind::String,
+        default: "\"#0082c9\"",
+        public: true,
+        group: "OAuth",
+        section: Some("Nextcloud"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Google_id",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: false,
+        group: "OAuth",
+        section: Some("Google"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Google_secret",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: false,
+        group: "OAuth",
+        section: Some("Google"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Google_callback_url",
+        kind: SettingKind::RelativeUrl,
+        default: "\"_oauth/google\"",
+        public: false,
+        group: "OAuth",
+        section: Some("Google"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Github_id",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: false,
+        group: "OAuth",
+        section: Some("GitHub"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Github_secret",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: false,
+        group: "OAuth",
+        section: Some("GitHub"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Github_callback_url",
+        kind: SettingKind::RelativeUrl,
+        default: "\"_oauth/github\"",
+        public: false,
+        group: "OAuth",
+        section: Some("GitHub"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_GitHub_Enterprise_id",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: false,
+        group: "OAuth",
+        section: Some("GitHub Enterprise"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_GitHub_Enterprise_secret",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: false,
+        group: "OAuth",
+        section: Some("GitHub Enterprise"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_GitHub_Enterprise_callback_url",
+        kind: SettingKind::RelativeUrl,
+        default: "\"_oauth/github_enterprise\"",
+        public: false,
+        group: "OAuth",
+        section: Some("GitHub Enterprise"),
+        values: &[],
+    },
+    SettingDef {
+        id: "API_Wordpress_URL",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: true,
+        group: "OAuth",
+        section: Some("WordPress"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Wordpress_id",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: false,
+        group: "OAuth",
+        section: Some("WordPress"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Wordpress_secret",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: false,
+        group: "OAuth",
+        section: Some("WordPress"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Wordpress_server_type",
+        kind: SettingKind::Select,
+        default: "\"\"",
+        public: true,
+        group: "OAuth",
+        section: Some("WordPress"),
+        // Upstream's default "" (no server type chosen) is not among its keys; it is allowed
+        // here so the default stays a valid value.
+        values: &["", "wordpress-com", "wp-oauth-server", "custom"],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Wordpress_identity_path",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: true,
+        group: "OAuth",
+        section: Some("WordPress"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Wordpress_identity_token_sent_via",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: true,
+        group: "OAuth",
+        section: Some("WordPress"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Wordpress_token_path",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: true,
+        group: "OAuth",
+        section: Some("WordPress"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Wordpress_authorize_path",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: true,
+        group: "OAuth",
+        section: Some("WordPress"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Wordpress_scope",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: true,
+        group: "OAuth",
+        section: Some("WordPress"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Wordpress_callback_url",
+        kind: SettingKind::RelativeUrl,
+        default: "\"_oauth/wordpress\"",
+        public: false,
+        group: "OAuth",
+        section: Some("WordPress"),
+        values: &[],
+    },
+    SettingDef {
+        id: "API_Drupal_URL",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: true,
+        group: "OAuth",
+        section: Some("Drupal"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Drupal_id",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: false,
+        group: "OAuth",
+        section: Some("Drupal"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Drupal_secret",
+        kind: SettingKind::String,
+        default: "\"\"",
+        public: false,
+        group: "OAuth",
+        section: Some("Drupal"),
+        values: &[],
+    },
+    SettingDef {
+        id: "Accounts_OAuth_Drupal_callback_url",
+        kind: SettingKind::RelativeUrl,
+        default: "\"_oauth/drupal\"",
+        public: false,
+        group: "OAuth",
+        section: Some("Drupal"),
         values: &[],
     },
     // ---- Rate Limiter
@@ -4428,7 +4805,8 @@ mod tests {
                 | SettingKind::Action
                 | SettingKind::Language
                 | SettingKind::Relation
-                | SettingKind::Font => v.is_string(),
+                | SettingKind::Font
+                | SettingKind::RelativeUrl => v.is_string(),
             };
             assert!(
                 ok,

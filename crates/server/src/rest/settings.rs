@@ -1,4 +1,5 @@
-//! `settings.public`: the settings any client may read before logging in.
+//! Settings over REST: `settings.public` (before login), `settings`, `settings/:_id`, and the
+//! login service configurations derived from them (`settings.oauth`, `service.configurations`).
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Path, State};
@@ -6,13 +7,14 @@ use axum::routing::get;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::gateway::Auth;
 use crate::paging::Paging;
 use crate::params::Params;
+use crate::registry::settings::SettingKind;
 use crate::rest::{Reply, Success};
 use crate::services::settings::SettingValue;
-use crate::services::{audit, events, node_sync};
+use crate::services::{login_services, settings_admin};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -20,6 +22,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/settings.public", get(public))
         .route("/api/v1/settings", get(list))
         .route("/api/v1/settings/{id}", get(one).post(change))
+        .route("/api/v1/settings.oauth", get(oauth))
+        .route(
+            "/api/v1/service.configurations",
+            get(service_configurations),
+        )
 }
 
 fn to_wire(setting: &SettingValue) -> Value {
@@ -82,21 +89,14 @@ async fn public(State(state): State<AppState>, params: Params) -> Reply {
     Ok(Success::new().page("settings", items, paging.offset, total))
 }
 
-/// `GET /api/v1/settings`: every setting with its value (`view-privileged-setting`).
+/// `GET /api/v1/settings`: every setting for `view-privileged-setting` holders, otherwise the
+/// public ones and those the caller was given to manage.
 async fn list(State(state): State<AppState>, Auth(caller): Auth, params: Params) -> Reply {
-    state
-        .authz
-        .require(&state.store, &caller.user, "view-privileged-setting", None)
-        .await?;
     let paging = Paging::from_params(&state, &params)?;
     let include_defaults = params.bool("includeDefaults")?.unwrap_or(false);
-    let all: Vec<SettingValue> = state
-        .settings
-        .all()
+    let all: Vec<SettingValue> = settings_admin::readable(&state, &caller.user)
         .into_iter()
-        .filter(|s| {
-            include_defaults || s.def.kind != crate::registry::settings::SettingKind::Action
-        })
+        .filter(|s| include_defaults || s.def.kind != SettingKind::Action)
         .collect();
     let total = all.len() as i64;
     let items: Vec<Value> = all
@@ -118,14 +118,7 @@ async fn list(State(state): State<AppState>, Auth(caller): Auth, params: Params)
 
 /// `GET /api/v1/settings/:_id`.
 async fn one(State(state): State<AppState>, Auth(caller): Auth, Path(id): Path<String>) -> Reply {
-    state
-        .authz
-        .require(&state.store, &caller.user, "view-privileged-setting", None)
-        .await?;
-    let setting = state
-        .settings
-        .get(&id)
-        .ok_or_else(|| Error::not_found("Setting not found"))?;
+    let setting = settings_admin::read_one(&state, &caller.user, &id)?;
     Ok(Success::new()
         .with("_id", setting.def.id)
         .with("value", setting.value))
@@ -141,52 +134,26 @@ async fn change(
     Path(id): Path<String>,
     params: Params,
 ) -> Reply {
-    state
-        .authz
-        .require(&state.store, &caller.user, "edit-privileged-setting", None)
-        .await?;
-    let Some(previous) = state.settings.get(&id) else {
-        return Err(Error::not_found("Setting not found"));
-    };
     let Some(value) = params.value("value").cloned() else {
         return Err(params.missing("value"));
     };
-    let updated = state
-        .settings
-        .set(&state.store, &id, value, ferrochat_model::time::now_ms())
-        .await?;
-    // Secret settings (passwords) are audited without their values.
-    let snapshot = |value: &Value| {
-        if updated.def.kind == crate::registry::settings::SettingKind::Password {
-            json!({"secret": true})
-        } else {
-            json!({"value": value})
-        }
-    };
-    audit::record(
-        &state,
-        &caller.user,
-        Some(peer.ip()),
-        "setting.change",
-        "setting",
-        updated.def.id,
-        Some(snapshot(&previous.value)),
-        Some(snapshot(&updated.value)),
-    )
-    .await;
-    node_sync::setting_changed(&state, updated.def.id);
-    if updated.def.public {
-        events::notify_all(
-            &state,
-            "public-settings-changed",
-            json!(["updated", {"_id": updated.def.id, "value": updated.value}]),
-        );
-    } else {
-        events::notify_logged(
-            &state,
-            "private-settings-changed",
-            json!(["updated", {"_id": updated.def.id}]),
-        );
-    }
+    settings_admin::change(&state, &caller.user, Some(peer.ip()), &id, value).await?;
     Ok(Success::new())
+}
+
+/// `settings.oauth`: the enabled OAuth providers, as login buttons need them.
+async fn oauth(State(state): State<AppState>) -> Reply {
+    let services: Vec<Value> = login_services::configurations(&state.settings)
+        .iter()
+        .map(login_services::oauth_summary)
+        .collect();
+    Ok(Success::new().with("services", services))
+}
+
+/// `service.configurations`: the enabled login services' configurations, without secrets.
+async fn service_configurations(State(state): State<AppState>) -> Reply {
+    Ok(Success::new().with(
+        "configurations",
+        login_services::configurations(&state.settings),
+    ))
 }

@@ -13,11 +13,25 @@ use ferrochat_store::subscriptions::SubscriptionPatch;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
-use crate::services::{audit, events, node_sync};
+use crate::services::{audit, events, node_sync, settings_admin};
 use crate::state::AppState;
 
 pub fn permission_to_wire(permission: &StoredPermission, style: DateStyle) -> Value {
-    json!({"_id": permission.id, "roles": permission.roles, "_updatedAt": style.date(permission.updated_at)})
+    let mut doc = json!({"_id": permission.id, "roles": permission.roles, "_updatedAt": style.date(permission.updated_at)});
+    // Per-setting permissions carry the setting they guard, for the admin's permission screen.
+    if let Some(def) = permission
+        .id
+        .strip_prefix(settings_admin::PERMISSION_PREFIX)
+        .and_then(crate::registry::settings::find)
+    {
+        doc["level"] = json!("settings");
+        doc["settingId"] = json!(def.id);
+        doc["group"] = json!(def.group);
+        if let Some(section) = def.section {
+            doc["section"] = json!(section);
+        }
+    }
+    doc
 }
 
 pub fn role_to_wire(role: &StoredRole, with_updated_at: bool) -> Value {
@@ -80,10 +94,17 @@ pub async fn update_permissions(
     }
     let now = now_ms();
     for (id, granted) in changes {
+        // Roles may be named by id or by name; grants are stored by id, which is what users'
+        // and memberships' role lists hold.
         let mut unique: Vec<String> = Vec::with_capacity(granted.len());
-        for role in granted {
-            if !unique.contains(role) {
-                unique.push(role.clone());
+        for given in granted {
+            let role_id = roles
+                .iter()
+                .find(|role| &role.id == given)
+                .or_else(|| roles.iter().find(|role| &role.name == given))
+                .map_or_else(|| given.clone(), |role| role.id.clone());
+            if !unique.contains(&role_id) {
+                unique.push(role_id);
             }
         }
         state.store.set_permission_roles(id, &unique, now).await?;

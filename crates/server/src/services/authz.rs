@@ -32,9 +32,17 @@ impl Authz {
             })
             .collect();
         store.seed_roles(&roles).await?;
+        // Rocket.Chat also gives every setting a `change-setting-<id>` permission, held by no
+        // role until an administrator grants it.
+        let setting_permissions = crate::services::settings_admin::permission_ids();
         let defaults: Vec<(&str, Vec<String>)> = PERMISSIONS
             .iter()
             .map(|p| (p.id, p.roles.iter().map(|r| (*r).to_owned()).collect()))
+            .chain(
+                setting_permissions
+                    .iter()
+                    .map(|id| (id.as_str(), Vec::new())),
+            )
             .collect();
         store.seed_permissions(&defaults, now).await?;
         let authz = Self {

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 
 pub struct Args<'a>(&'a [Value]);
 
-fn mismatch(index: usize, expected: &str) -> Error {
+pub fn mismatch(index: usize, expected: &str) -> Error {
     Error::InvalidParams {
         message: format!("Match error: Expected {expected} in parameter {index}"),
         in_query: false,

@@ -8,6 +8,7 @@ mod args;
 mod messages;
 mod presence;
 mod rooms;
+mod settings;
 
 pub use args::Args;
 
@@ -89,6 +90,9 @@ pub async fn call(ctx: &MethodCtx<'_>, name: &str, params: &[Value]) -> Outcome 
         return outcome;
     }
     if let Some(outcome) = presence::dispatch(ctx, name, &args).await {
+        return outcome;
+    }
+    if let Some(outcome) = settings::dispatch(ctx, name, &args).await {
         return outcome;
     }
     Err(Error::NotFound(format!("Method '{name}' not found"))).into()
