@@ -323,13 +323,17 @@ pub struct Message {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edited_by: Option<UserRef>,
     /// Everything else a message may carry (`alias`, `emoji`, `avatar`, `attachments`,
-    /// `mentions`, `channels`, `md`, `bot`, `customFields`, `groupable`, `tshow`, ...),
-    /// stored as it goes out. No dates live here.
+    /// `mentions`, `channels`, `md`, `bot`, `customFields`, `groupable`, `tshow`, `reactions`,
+    /// `starred`, `pinned`, `tcount`, `replies`, ...), stored as it goes out, except the dates
+    /// in [`Message::DATE_FIELDS`], held as epoch milliseconds and rendered by `to_wire`.
     #[serde(default)]
     pub extra: Map<String, Value>,
 }
 
 impl Message {
+    /// Fields of `extra` that are dates (epoch milliseconds in storage).
+    pub const DATE_FIELDS: [&'static str; 2] = ["tlm", "pinnedAt"];
+
     pub fn to_wire(&self, style: DateStyle) -> Value {
         let mut doc = Doc::new()
             .merge(&self.extra)
@@ -346,6 +350,11 @@ impl Message {
         for key in ["mentions", "channels"] {
             if !self.extra.contains_key(key) {
                 doc = doc.set(key, json!([]));
+            }
+        }
+        for key in Self::DATE_FIELDS {
+            if let Some(ms) = self.extra.get(key).and_then(Value::as_i64) {
+                doc = doc.set(key, style.date(ms));
             }
         }
         doc.build()

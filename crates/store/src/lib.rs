@@ -10,6 +10,7 @@
 pub mod audit;
 mod db;
 pub mod filter;
+pub mod message_state;
 pub mod messages;
 pub mod meta;
 pub mod permissions;

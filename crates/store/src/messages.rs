@@ -4,10 +4,11 @@ use ferrochat_model::{Message, UserRef};
 use sqlx::any::AnyRow;
 
 use crate::filter::{FieldKind, FieldMap, bind_all};
+use crate::message_state::{DERIVED_COLUMNS, Derived};
 use crate::rows::{get, json_text, object};
 use crate::{Filter, Page, Result, Sort, Store, StoreError, classify};
 
-const COLUMNS: &str = "id, rid, msg, ts, user_id, username, user_name, updated_at, t, tmid, edited_at, edited_by, extra";
+pub(crate) const COLUMNS: &str = "id, rid, msg, ts, user_id, username, user_name, updated_at, t, tmid, edited_at, edited_by, extra";
 
 /// Fields of `channels.messages?query=` and `sort=`.
 pub const FIELDS: FieldMap = &[
@@ -22,7 +23,7 @@ pub const FIELDS: FieldMap = &[
     ("editedAt", "edited_at", FieldKind::Date),
 ];
 
-fn from_row(row: &AnyRow) -> Result<Message> {
+pub(crate) fn from_row(row: &AnyRow) -> Result<Message> {
     let edited_by: Option<String> = get(row, "edited_by")?;
     Ok(Message {
         id: get(row, "id")?,
@@ -83,8 +84,10 @@ impl Store {
         if seen.is_some() {
             return Err(StoreError::Duplicate("messages_pkey".into()));
         }
+        let derived = Derived::of(message);
         sqlx::query(&format!(
-            "INSERT INTO messages ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+            "INSERT INTO messages ({COLUMNS}, {DERIVED_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
         ))
         .bind(&message.id)
         .bind(&message.rid)
@@ -99,12 +102,22 @@ impl Store {
         .bind(message.edited_at)
         .bind(message.edited_by.as_ref().map(json_text))
         .bind(json_text(&message.extra))
+        .bind(derived.pinned)
+        .bind(derived.tlm)
+        .bind(derived.starred_by)
+        .bind(derived.mentioned_ids)
+        .bind(derived.followers)
         .execute(&mut *tx)
         .await
         .map_err(classify)?;
-        // Thread replies that are not also shown in the room do not become its last message.
+        // Thread replies that are not also shown in the room do not become its last message,
+        // and make the thread unread for its followers rather than the room for its members.
         let shown_in_room = message.tmid.is_none()
             || message.extra.get("tshow").and_then(|v| v.as_bool()) == Some(true);
+        if let Some(tmid) = &message.tmid {
+            self.count_thread_reply(&mut tx, tmid, message, delivery)
+                .await?;
+        }
         if shown_in_room {
             sqlx::query(
                 "UPDATE rooms SET msgs = msgs + 1, lm = $2, last_message = $3, updated_at = $4 WHERE id = $1",
@@ -122,7 +135,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        if message.t.is_none() {
+        if message.t.is_none() && shown_in_room {
             sqlx::query(
                 "UPDATE subscriptions SET unread = unread + 1, alert = $3, open = $3, updated_at = $4 \
                  WHERE rid = $1 AND user_id <> $2",
@@ -181,9 +194,21 @@ impl Store {
     /// room's `lastMessage` in step.
     pub async fn update_message(&self, message: &Message) -> Result<bool> {
         let mut tx = self.write.begin().await?;
+        let done = Self::rewrite(&mut tx, message).await?;
+        Self::sync_room_copy(&mut tx, message).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// Writes a message's mutable fields and the columns derived from them.
+    pub(crate) async fn rewrite(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        message: &Message,
+    ) -> Result<bool> {
+        let derived = Derived::of(message);
         let done = sqlx::query(
-            "UPDATE messages SET msg = $2, updated_at = $3, edited_at = $4, edited_by = $5, extra = $6, t = $7 \
-             WHERE id = $1",
+            "UPDATE messages SET msg = $2, updated_at = $3, edited_at = $4, edited_by = $5, extra = $6, t = $7, \
+             pinned = $8, tlm = $9, starred_by = $10, mentioned_ids = $11, followers = $12 WHERE id = $1",
         )
         .bind(&message.id)
         .bind(&message.msg)
@@ -192,9 +217,21 @@ impl Store {
         .bind(message.edited_by.as_ref().map(json_text))
         .bind(json_text(&message.extra))
         .bind(message.t.as_deref())
-        .execute(&mut *tx)
+        .bind(derived.pinned)
+        .bind(derived.tlm)
+        .bind(derived.starred_by)
+        .bind(derived.mentioned_ids)
+        .bind(derived.followers)
+        .execute(&mut **tx)
         .await?;
-        // The room's copy of its last message follows the edit.
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The room's copy of its last message follows changes to that message.
+    pub(crate) async fn sync_room_copy(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        message: &Message,
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE rooms SET last_message = $1, updated_at = $2 WHERE id = $3 AND lm = $4 \
              AND last_message IS NOT NULL",
@@ -203,10 +240,9 @@ impl Store {
         .bind(message.updated_at)
         .bind(&message.rid)
         .bind(message.ts)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() > 0)
+        Ok(())
     }
 
     /// Deletes a message into the trash and repairs the room's counters and last message.

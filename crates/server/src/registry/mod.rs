@@ -1,5 +1,7 @@
-//! Static Rocket.Chat registries: settings, permissions and roles (pure data, no I/O).
+//! Static Rocket.Chat registries: settings, permissions, roles and emoji names (pure data, no I/O).
 
+pub mod emoji;
+mod emoji_names;
 pub mod permissions;
 pub mod roles;
 pub mod settings;

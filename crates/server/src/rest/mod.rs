@@ -8,6 +8,7 @@ pub mod chat;
 pub mod groups;
 pub mod im;
 pub mod info;
+pub mod message_actions;
 pub mod method_call;
 pub mod permissions;
 pub mod reply;
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .merge(groups::routes())
         .merge(im::routes())
         .merge(chat::routes())
+        .merge(message_actions::routes())
         .merge(rooms::routes())
         .merge(subscriptions::routes())
         .merge(settings::routes())

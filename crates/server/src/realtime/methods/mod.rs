@@ -5,6 +5,7 @@
 
 mod account;
 mod args;
+mod message_actions;
 mod messages;
 mod presence;
 mod rooms;
@@ -84,6 +85,9 @@ pub async fn call(ctx: &MethodCtx<'_>, name: &str, params: &[Value]) -> Outcome 
         return outcome;
     }
     if let Some(outcome) = messages::dispatch(ctx, name, &args).await {
+        return outcome;
+    }
+    if let Some(outcome) = message_actions::dispatch(ctx, name, &args).await {
         return outcome;
     }
     if let Some(outcome) = rooms::dispatch(ctx, name, &args).await {

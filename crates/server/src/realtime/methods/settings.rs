@@ -78,7 +78,10 @@ async fn save_settings(ctx: &MethodCtx<'_>, args: &Args<'_>) -> Result<Value> {
 /// Rocket.Chat's `saveSetting(s)` refuse with their own error, not the generic one.
 fn editing_refused(error: Error) -> Error {
     if error == Error::Forbidden {
-        Error::failure("error-action-not-allowed", "Editing settings is not allowed")
+        Error::failure(
+            "error-action-not-allowed",
+            "Editing settings is not allowed",
+        )
     } else {
         error
     }

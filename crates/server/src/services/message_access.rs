@@ -1,0 +1,43 @@
+//! Loading a message on behalf of a user who wants to act on it: the message must exist and
+//! its room must be readable by them.
+
+use ferrochat_model::{Message, Room, User};
+
+use crate::error::{Error, Result};
+use crate::services::rooms;
+use crate::state::AppState;
+
+pub fn invalid_message() -> Error {
+    Error::failure("error-invalid-message", "Invalid message")
+}
+
+/// The message and its room, if `user` may read the room.
+pub async fn readable(state: &AppState, user: &User, msg_id: &str) -> Result<(Message, Room)> {
+    let message = state
+        .store
+        .message_by_id(msg_id)
+        .await?
+        .ok_or_else(invalid_message)?;
+    let room = state
+        .store
+        .room_by_id(&message.rid)
+        .await?
+        .ok_or_else(invalid_message)?;
+    if !rooms::can_read(state, &room, user).await? {
+        return Err(Error::failure("error-not-allowed", "Not allowed"));
+    }
+    Ok((message, room))
+}
+
+/// A room `user` may read, by id (lists of pinned, starred, mentioned messages and threads).
+pub async fn readable_room(state: &AppState, user: &User, rid: &str) -> Result<Room> {
+    let room = state
+        .store
+        .room_by_id(rid)
+        .await?
+        .ok_or_else(|| Error::failure("error-invalid-room", "Invalid room"))?;
+    if !rooms::can_read(state, &room, user).await? {
+        return Err(Error::failure("error-not-allowed", "Not allowed"));
+    }
+    Ok(room)
+}
