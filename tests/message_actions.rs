@@ -509,3 +509,65 @@ both_stores!(
         assert_eq!(listed["total"], 0);
     }
 );
+
+both_stores!(
+    edits_keep_reactions_and_optional_history,
+    |server| async move {
+        let admin = server.admin().await;
+        let (alice, alice_id, _) = user(&server, &admin, "alice").await;
+        let rid = room(&alice, "channels", &[]).await;
+        let mid = send(&alice, &rid, "first draft").await;
+        alice
+            .post_ok(
+                "/api/v1/chat.react",
+                json!({"messageId": mid, "emoji": "eyes"}),
+            )
+            .await;
+        alice
+            .post_ok(
+                "/api/v1/chat.update",
+                json!({"roomId": rid, "msgId": mid, "text": "second draft"}),
+            )
+            .await;
+        let edited = message(&alice, &mid).await;
+        assert_eq!(edited["msg"], "second draft");
+        assert_eq!(
+            edited["reactions"],
+            json!({":eyes:": {"usernames": [edited["u"]["username"]]}})
+        );
+        let store = open_store(&server).await;
+        assert!(store.message_versions(&mid).await.unwrap().is_empty());
+
+        admin
+            .post_ok(
+                "/api/v1/settings/Message_KeepHistory",
+                json!({"value": true}),
+            )
+            .await;
+        alice
+            .post_ok(
+                "/api/v1/chat.update",
+                json!({"roomId": rid, "msgId": mid, "text": "final"}),
+            )
+            .await;
+        alice
+            .post_ok("/api/v1/chat.delete", json!({"roomId": rid, "msgId": mid}))
+            .await;
+        let versions = store.message_versions(&mid).await.unwrap();
+        let texts: Vec<&str> = versions.iter().map(|(_, _, m)| m.msg.as_str()).collect();
+        assert_eq!(texts, ["second draft", "final"]);
+        assert!(versions.iter().all(|(by, _, _)| by == &alice_id));
+
+        // Deleting a thread reply uncounts it from the parent.
+        let root = send(&alice, &rid, "root").await;
+        let reply = send_with(&alice, json!({"rid": rid, "msg": "reply", "tmid": root})).await;
+        assert_eq!(message(&alice, &root).await["tcount"], 1);
+        alice
+            .post_ok(
+                "/api/v1/chat.delete",
+                json!({"roomId": rid, "msgId": reply}),
+            )
+            .await;
+        assert_eq!(message(&alice, &root).await["tcount"], 0);
+    }
+);

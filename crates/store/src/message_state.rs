@@ -50,6 +50,14 @@ impl Derived {
     }
 }
 
+/// Who changes a message and when, for the saved earlier version.
+pub struct VersionAuthor<'a> {
+    /// A fresh id for the saved version.
+    pub version_id: &'a str,
+    pub user_id: &'a str,
+    pub at: i64,
+}
+
 /// Which messages of a room to list.
 #[derive(Debug, Clone, Copy)]
 pub enum Selection<'a> {
@@ -76,17 +84,70 @@ impl Store {
         id: &str,
         change: impl FnOnce(&mut Message) -> std::result::Result<Option<T>, E>,
     ) -> Result<Option<(Message, std::result::Result<Option<T>, E>)>> {
+        self.modify_message_keeping(id, None, change).await
+    }
+
+    /// [`Store::modify_message`] that, when `keep` names who is changing it, first saves the
+    /// message as it was into its history (`Message_KeepHistory`).
+    pub async fn modify_message_keeping<T, E>(
+        &self,
+        id: &str,
+        keep: Option<&VersionAuthor<'_>>,
+        change: impl FnOnce(&mut Message) -> std::result::Result<Option<T>, E>,
+    ) -> Result<Option<(Message, std::result::Result<Option<T>, E>)>> {
         let mut tx = self.write.begin().await?;
         let Some(mut message) = self.locked_message(&mut tx, id).await? else {
             return Ok(None);
         };
+        let before = keep.map(|_| message.clone());
         let outcome = change(&mut message);
         if let Ok(Some(_)) = &outcome {
+            if let (Some(author), Some(before)) = (keep, &before) {
+                Self::save_version(&mut tx, before, author).await?;
+            }
             Self::rewrite(&mut tx, &message).await?;
             Self::sync_room_copy(&mut tx, &message).await?;
             tx.commit().await?;
         }
         Ok(Some((message, outcome)))
+    }
+
+    pub(crate) async fn save_version(
+        tx: &mut Tx<'_>,
+        message: &Message,
+        author: &VersionAuthor<'_>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO message_history (id, message_id, rid, changed_at, changed_by, doc) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(author.version_id)
+        .bind(&message.id)
+        .bind(&message.rid)
+        .bind(author.at)
+        .bind(author.user_id)
+        .bind(json_text(message))
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Earlier versions of a message, oldest first: (who changed it, when, the message).
+    pub async fn message_versions(&self, message_id: &str) -> Result<Vec<(String, i64, Message)>> {
+        let rows = sqlx::query(
+            "SELECT changed_by, changed_at, doc FROM message_history WHERE message_id = $1 ORDER BY changed_at",
+        )
+        .bind(message_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let doc: String = get(row, "doc")?;
+                let message: Message = serde_json::from_str(&doc)
+                    .map_err(|e| crate::StoreError::Corrupt(format!("message version: {e}")))?;
+                Ok((get(row, "changed_by")?, get(row, "changed_at")?, message))
+            })
+            .collect()
     }
 
     async fn locked_message(&self, tx: &mut Tx<'_>, id: &str) -> Result<Option<Message>> {
@@ -154,6 +215,30 @@ impl Store {
             )
             .await?;
         }
+        Ok(())
+    }
+
+    /// A reply of thread `tmid` was deleted: the parent counts one fewer.
+    pub(crate) async fn uncount_thread_reply(
+        &self,
+        tx: &mut Tx<'_>,
+        tmid: &str,
+        now: i64,
+    ) -> Result<()> {
+        let Some(mut parent) = self.locked_message(tx, tmid).await? else {
+            return Ok(());
+        };
+        let tcount = parent
+            .extra
+            .get("tcount")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        parent
+            .extra
+            .insert("tcount".into(), json!((tcount - 1).max(0)));
+        parent.updated_at = now;
+        Self::rewrite(tx, &parent).await?;
+        Self::sync_room_copy(tx, &parent).await?;
         Ok(())
     }
 

@@ -4,7 +4,7 @@ use ferrochat_model::{Message, UserRef};
 use sqlx::any::AnyRow;
 
 use crate::filter::{FieldKind, FieldMap, bind_all};
-use crate::message_state::{DERIVED_COLUMNS, Derived};
+use crate::message_state::{DERIVED_COLUMNS, Derived, VersionAuthor};
 use crate::rows::{get, json_text, object};
 use crate::{Filter, Page, Result, Sort, Store, StoreError, classify};
 
@@ -246,7 +246,14 @@ impl Store {
     }
 
     /// Deletes a message into the trash and repairs the room's counters and last message.
-    pub async fn delete_message(&self, message: &Message, now: i64) -> Result<bool> {
+    /// With `keep`, the message is first saved into its history (`Message_KeepHistory`). A
+    /// thread reply is uncounted from its parent.
+    pub async fn delete_message(
+        &self,
+        message: &Message,
+        now: i64,
+        keep: Option<&VersionAuthor<'_>>,
+    ) -> Result<bool> {
         let mut tx = self.write.begin().await?;
         let done = sqlx::query("DELETE FROM messages WHERE id = $1")
             .bind(&message.id)
@@ -254,6 +261,12 @@ impl Store {
             .await?;
         if done.rows_affected() == 0 {
             return Ok(false);
+        }
+        if let Some(author) = keep {
+            Self::save_version(&mut tx, message, author).await?;
+        }
+        if let Some(tmid) = &message.tmid {
+            self.uncount_thread_reply(&mut tx, tmid, now).await?;
         }
         sqlx::query(
             "INSERT INTO trash (id, collection, rid, user_id, deleted_at, doc) VALUES ($1, 'messages', $2, $3, $4, '{}') \

@@ -412,7 +412,7 @@ async fn messages_move_counters(store: &Store) {
     );
 
     let m2 = store.message_by_id("m2").await.unwrap().unwrap();
-    assert!(store.delete_message(&m2, 4000).await.unwrap());
+    assert!(store.delete_message(&m2, 4000, None).await.unwrap());
     assert!(store.message_id_used("m2").await.unwrap());
     assert!(matches!(
         store.insert_message(&m2, &Delivery::default()).await,

@@ -6,6 +6,7 @@ use ferrochat_model::mentions;
 use ferrochat_model::time::now_ms;
 use ferrochat_model::{Message, Room, RoomType, User, UserRef, ids};
 use ferrochat_store::StoreError;
+use ferrochat_store::message_state::VersionAuthor;
 use ferrochat_store::messages::{Delivery, HistoryQuery};
 use serde_json::{Map, Value, json};
 
@@ -474,34 +475,57 @@ pub async fn update(
         check_custom_fields(state)?;
     }
     let ((mentions, channels), _) = resolve_mentions(state, editor, &room, &text).await?;
-    let mut message = original;
-    if file_description.is_some() {
-        if let Some(Value::Array(attachments)) = message.extra.get_mut("attachments")
-            && let Some(Value::Object(first)) = attachments.get_mut(0)
-        {
-            first.insert("description".into(), Value::String(text.clone()));
-        }
-    } else {
-        message.msg = text;
-    }
-    message
-        .extra
-        .insert("mentions".into(), Value::Array(mentions));
-    message
-        .extra
-        .insert("channels".into(), Value::Array(channels));
-    if let Some(fields) = custom_fields {
-        message.extra.insert("customFields".into(), fields);
-    }
     let now = now_ms();
-    message.edited_at = Some(now);
-    message.edited_by = Some(UserRef {
+    let version_id = ids::random_id();
+    let author = VersionAuthor {
+        version_id: &version_id,
+        user_id: &editor.id,
+        at: now,
+    };
+    let keep = state
+        .settings
+        .bool("Message_KeepHistory")
+        .then_some(&author);
+    let edited_by = UserRef {
         id: editor.id.clone(),
         username: editor.username.clone(),
         name: None,
-    });
-    message.updated_at = now;
-    state.store.update_message(&message).await?;
+    };
+    let describes_file = file_description.is_some();
+    // The edit is applied to the message as stored now, so a reaction or star that landed
+    // meanwhile is kept.
+    let changed = state
+        .store
+        .modify_message_keeping(msg_id, keep, |message| {
+            if describes_file {
+                if let Some(Value::Array(attachments)) = message.extra.get_mut("attachments")
+                    && let Some(Value::Object(first)) = attachments.get_mut(0)
+                {
+                    first.insert("description".into(), Value::String(text.clone()));
+                }
+            } else {
+                message.msg = text.clone();
+            }
+            message
+                .extra
+                .insert("mentions".into(), Value::Array(mentions));
+            message
+                .extra
+                .insert("channels".into(), Value::Array(channels));
+            if let Some(fields) = custom_fields {
+                message.extra.insert("customFields".into(), fields);
+            }
+            message.edited_at = Some(now);
+            message.edited_by = Some(edited_by);
+            message.updated_at = now;
+            Ok::<_, Error>(Some(()))
+        })
+        .await?;
+    let Some((message, _)) = changed else {
+        return Err(Error::plain(format!(
+            "No message found with the id of \"{msg_id}\"."
+        )));
+    };
     events::message_saved(state, &message, false).await;
     Ok(message)
 }
@@ -554,39 +578,59 @@ pub async fn delete(
         return Err(Error::failure("error-action-not-allowed", "Not allowed"));
     }
     let now = now_ms();
+    let version_id = ids::random_id();
+    let author = VersionAuthor {
+        version_id: &version_id,
+        user_id: &deleter.id,
+        at: now,
+    };
+    let keep = state
+        .settings
+        .bool("Message_KeepHistory")
+        .then_some(&author);
     if state.settings.bool("Message_ShowDeletedStatus") {
         // The message stays as a `rm` tombstone.
-        let mut tombstone = message.clone();
-        tombstone.msg = String::new();
-        tombstone.t = Some("rm".into());
-        for key in [
-            "attachments",
-            "mentions",
-            "channels",
-            "urls",
-            "reactions",
-            "md",
-            "file",
-            "files",
-            "blocks",
-        ] {
-            tombstone.extra.remove(key);
-        }
-        tombstone.edited_at = Some(now);
-        tombstone.edited_by = Some(UserRef {
+        let removed_by = UserRef {
             id: deleter.id.clone(),
             username: deleter.username.clone(),
             name: None,
-        });
-        tombstone.updated_at = now;
-        state.store.update_message(&tombstone).await?;
-        events::message_saved(state, &tombstone, false).await;
+        };
+        let changed = state
+            .store
+            .modify_message_keeping(msg_id, keep, |tombstone| {
+                tombstone.msg = String::new();
+                tombstone.t = Some("rm".into());
+                for key in TOMBSTONE_DROPS {
+                    tombstone.extra.remove(key);
+                }
+                tombstone.edited_at = Some(now);
+                tombstone.edited_by = Some(removed_by);
+                tombstone.updated_at = now;
+                Ok::<_, Error>(Some(()))
+            })
+            .await?;
+        if let Some((tombstone, _)) = changed {
+            events::message_saved(state, &tombstone, false).await;
+        }
     } else {
-        state.store.delete_message(&message, now).await?;
+        state.store.delete_message(&message, now, keep).await?;
         events::message_deleted(state, &message).await;
     }
     Ok(message)
 }
+
+/// What a `rm` tombstone no longer shows.
+const TOMBSTONE_DROPS: [&str; 9] = [
+    "attachments",
+    "mentions",
+    "channels",
+    "urls",
+    "reactions",
+    "md",
+    "file",
+    "files",
+    "blocks",
+];
 
 /// `canDeleteMessage`.
 async fn can_delete(state: &AppState, user: &User, message: &Message) -> Result<bool> {
