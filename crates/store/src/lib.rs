@@ -15,6 +15,7 @@ pub mod messages;
 pub mod meta;
 pub mod permissions;
 pub mod rooms;
+pub mod search;
 mod rows;
 pub mod settings;
 pub mod subscriptions;

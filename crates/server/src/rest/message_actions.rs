@@ -14,7 +14,7 @@ use crate::rest::{Reply, Success};
 use crate::services::message_lists::{self, Kind};
 use crate::services::reactions::{self, Want};
 use crate::services::threads::{self, ThreadFilter};
-use crate::services::{pins, stars};
+use crate::services::{pins, search as message_search, stars};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/chat.getThreadMessages", get(thread_messages))
         .route("/api/v1/chat.followMessage", post(follow::<true>))
         .route("/api/v1/chat.unfollowMessage", post(follow::<false>))
+        .route("/api/v1/chat.search", get(search))
 }
 
 /// `{messageId, emoji | reaction, shouldReact?}`.
@@ -126,4 +127,18 @@ async fn follow<const FOLLOW: bool>(
     let mid = params.req_nonempty("mid")?;
     threads::follow(&state, &caller.user, &mid, FOLLOW).await?;
     Ok(Success::new())
+}
+
+/// `?roomId=&searchText=&count=&offset=`: `{messages}`, newest first.
+async fn search(State(state): State<AppState>, Auth(caller): Auth, params: Params) -> Reply {
+    let rid = params.str_nonempty("roomId")?;
+    let text = params.req_str("searchText")?;
+    let paging = Paging::from_params(&state, &params)?;
+    let messages =
+        message_search::search(&state, &caller.user, rid.as_deref(), &text, paging.page()).await?;
+    let items: Vec<Value> = messages
+        .iter()
+        .map(|m| paging.project(m.to_wire(DateStyle::Iso)))
+        .collect();
+    Ok(Success::new().with("messages", items))
 }

@@ -21,6 +21,7 @@ pub mod passwords;
 pub mod pins;
 pub mod reactions;
 pub mod room_admin;
+pub mod search;
 pub mod rooms;
 pub mod settings;
 pub mod settings_admin;

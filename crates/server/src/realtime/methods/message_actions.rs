@@ -1,17 +1,17 @@
 //! DDP methods acting on existing messages: `setReaction`, `starMessage`, `pinMessage`,
 //! `unpinMessage`, `followMessage`, `unfollowMessage`, `getThreadMessages`,
-//! `getThreadsList`, `readThreads`. Each calls the service its REST twin calls.
+//! `getThreadsList`, `readThreads`, `messageSearch`. Each calls the service its REST twin calls.
 
 use ferrochat_model::DateStyle;
 use ferrochat_store::Page;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::args::mismatch;
 use super::{Args, MethodCtx, Outcome};
 use crate::error::Result;
 use crate::services::reactions::{self, Want};
 use crate::services::threads::{self, ThreadFilter};
-use crate::services::{pins, stars};
+use crate::services::{pins, search, stars};
 
 pub async fn dispatch(ctx: &MethodCtx<'_>, name: &str, args: &Args<'_>) -> Option<Outcome> {
     Some(
@@ -25,6 +25,7 @@ pub async fn dispatch(ctx: &MethodCtx<'_>, name: &str, args: &Args<'_>) -> Optio
             "getThreadMessages" => thread_messages(ctx, args).await,
             "getThreadsList" => threads_list(ctx, args).await,
             "readThreads" => read_threads(ctx, args).await,
+            "messageSearch" => message_search(ctx, args).await,
             _ => return None,
         }
         .into(),
@@ -132,4 +133,20 @@ async fn read_threads(ctx: &MethodCtx<'_>, args: &Args<'_>) -> Result<Value> {
     let user = ctx.user()?;
     threads::read_by_id(ctx.state, user, args.str(0)?).await?;
     Ok(Value::Null)
+}
+
+/// `messageSearch(text, rid?, limit?, offset?)`: `{message: {docs}}`.
+async fn message_search(ctx: &MethodCtx<'_>, args: &Args<'_>) -> Result<Value> {
+    let user = ctx.user()?;
+    let text = args.str(0)?;
+    let rid = args.opt_str(1)?.filter(|r| !r.is_empty());
+    let limit = args.opt_int(2)?.unwrap_or(20).clamp(1, 100);
+    let offset = args.opt_int(3)?.unwrap_or(0).max(0);
+    let page = Page {
+        offset,
+        count: Some(limit),
+    };
+    let found = search::search(ctx.state, user, rid, text, page).await?;
+    let docs: Vec<Value> = found.iter().map(|m| m.to_wire(DateStyle::EJson)).collect();
+    Ok(json!({"message": {"docs": docs}}))
 }
