@@ -268,16 +268,7 @@ impl Store {
         if let Some(tmid) = &message.tmid {
             self.uncount_thread_reply(&mut tx, tmid, now).await?;
         }
-        sqlx::query(
-            "INSERT INTO trash (id, collection, rid, user_id, deleted_at, doc) VALUES ($1, 'messages', $2, $3, $4, '{}') \
-             ON CONFLICT (collection, id) DO UPDATE SET deleted_at = excluded.deleted_at",
-        )
-        .bind(&message.id)
-        .bind(&message.rid)
-        .bind(&message.user.id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        Self::trash_message(&mut tx, message, now).await?;
         let last = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM messages WHERE rid = $1 AND (tmid IS NULL) ORDER BY ts DESC LIMIT 1"
         ))
@@ -297,6 +288,34 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Records a deleted message for `updatedSince` sync: its room, author, and where it sat
+    /// (`tmid` for a reply, `thread` for a thread's parent).
+    pub(crate) async fn trash_message(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        message: &Message,
+        now: i64,
+    ) -> Result<()> {
+        let mut doc = serde_json::Map::new();
+        if let Some(tmid) = &message.tmid {
+            doc.insert("tmid".into(), tmid.clone().into());
+        }
+        if message.extra.contains_key("tlm") {
+            doc.insert("thread".into(), true.into());
+        }
+        sqlx::query(
+            "INSERT INTO trash (id, collection, rid, user_id, deleted_at, doc) VALUES ($1, 'messages', $2, $3, $4, $5) \
+             ON CONFLICT (collection, id) DO UPDATE SET deleted_at = excluded.deleted_at, doc = excluded.doc",
+        )
+        .bind(&message.id)
+        .bind(&message.rid)
+        .bind(&message.user.id)
+        .bind(now)
+        .bind(json_text(&doc))
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
     }
 
     /// A window of history, newest first.

@@ -9,6 +9,7 @@ pub mod groups;
 pub mod im;
 pub mod info;
 pub mod message_actions;
+pub mod message_sync;
 pub mod method_call;
 pub mod permissions;
 pub mod reply;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(im::routes())
         .merge(chat::routes())
         .merge(message_actions::routes())
+        .merge(message_sync::routes())
         .merge(rooms::routes())
         .merge(subscriptions::routes())
         .merge(settings::routes())

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::services::{events, message_access};
 use crate::state::AppState;
 
-fn check_enabled(state: &AppState) -> Result<()> {
+pub fn check_enabled(state: &AppState) -> Result<()> {
     if state.settings.bool("Threads_enabled") {
         Ok(())
     } else {
