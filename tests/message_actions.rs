@@ -571,3 +571,45 @@ both_stores!(
         assert_eq!(message(&alice, &root).await["tcount"], 0);
     }
 );
+
+both_stores!(
+    mentioning_an_outsider_tells_only_the_sender,
+    |server| async move {
+        let admin = server.admin().await;
+        let (alice, alice_id, alice_name) = user(&server, &admin, "alice").await;
+        let (_carol, _, carol_name) = user(&server, &admin, "carol").await;
+        let rid = room(&alice, "groups", &[]).await;
+        let mut ddp = Ddp::connect(&server.url).await;
+        ddp.login(&alice_name, &format!("pass-{alice_name}")).await;
+        ddp.sub(
+            "stream-notify-user",
+            json!([format!("{alice_id}/message"), false]),
+        )
+        .await
+        .unwrap();
+        let mid = send(
+            &alice,
+            &rid,
+            &format!("hey @{carol_name}, and @nobody_at_all"),
+        )
+        .await;
+        let notice = ddp
+            .event("stream-notify-user", &format!("{alice_id}/message"))
+            .await;
+        assert_eq!(notice[0]["rid"], json!(rid));
+        assert_eq!(
+            notice[0]["msg"],
+            json!(format!("The user @{carol_name} is not in this room."))
+        );
+        assert_eq!(notice[0]["private"], true);
+        ddp.no_event(
+            "stream-notify-user",
+            &format!("{alice_id}/message"),
+            std::time::Duration::from_millis(300),
+        )
+        .await;
+        // The mention is still recorded on the message.
+        let stored = message(&alice, &mid).await;
+        assert_eq!(stored["mentions"][0]["username"], json!(carol_name));
+    }
+);

@@ -195,9 +195,14 @@ pub async fn send(state: &AppState, sender: &User, room: &Room, new: NewMessage)
     };
     let has_attachments = new.attachments.as_ref().is_some_and(|a| !a.is_empty());
     let mut extra = Map::new();
-    let (mentions, delivery) = resolve_mentions(state, sender, room, &new.msg).await?;
-    extra.insert("mentions".into(), Value::Array(mentions.0));
-    extra.insert("channels".into(), Value::Array(mentions.1));
+    let Mentions {
+        users: mentioned,
+        channels,
+        delivery,
+        absent,
+    } = find_mentions(state, sender, room, &new.msg).await?;
+    extra.insert("mentions".into(), Value::Array(mentioned));
+    extra.insert("channels".into(), Value::Array(channels));
     if tmid.is_some() && new.tshow {
         extra.insert("tshow".into(), Value::Bool(true));
     }
@@ -240,6 +245,7 @@ pub async fn send(state: &AppState, sender: &User, room: &Room, new: NewMessage)
     match state.store.insert_message(&message, &delivery).await {
         Ok(()) => {
             events::message_saved(state, &message, true).await;
+            tell_absent(state, sender, &room.id, &absent);
             Ok(Sent::New(message))
         }
         Err(StoreError::Duplicate(_)) => match state.store.message_by_id(&message.id).await? {
@@ -890,6 +896,15 @@ pub fn validate_attachments(attachments: &[Value]) -> Result<()> {
     Ok(())
 }
 
+/// What the mentions of a text resolve to.
+struct Mentions {
+    users: Vec<Value>,
+    channels: Vec<Value>,
+    delivery: Delivery,
+    /// Mentioned users who exist but are not members (the sender is told).
+    absent: Vec<String>,
+}
+
 /// `(mentions, channels)` as stored on the message, and who the message notifies.
 async fn resolve_mentions(
     state: &AppState,
@@ -897,6 +912,16 @@ async fn resolve_mentions(
     room: &Room,
     text: &str,
 ) -> Result<((Vec<Value>, Vec<Value>), Delivery)> {
+    let found = find_mentions(state, sender, room, text).await?;
+    Ok(((found.users, found.channels), found.delivery))
+}
+
+async fn find_mentions(
+    state: &AppState,
+    sender: &User,
+    room: &Room,
+    text: &str,
+) -> Result<Mentions> {
     let found = mentions::extract(text);
     let mut users = Vec::new();
     let mut delivery = Delivery::default();
@@ -914,6 +939,7 @@ async fn resolve_mentions(
             delivery.group_mention = true;
         }
     }
+    let mut absent = Vec::new();
     for username in found.users.iter().take(50) {
         if let Some(user) = state.store.user_by_username(username).await? {
             users.push(json!({"_id": user.id, "username": user.username, "name": user.name, "type": "user"}));
@@ -925,6 +951,8 @@ async fn resolve_mentions(
                     .is_some()
             {
                 delivery.mentioned_user_ids.push(user.id);
+            } else {
+                absent.push(user.username);
             }
         }
     }
@@ -936,7 +964,33 @@ async fn resolve_mentions(
             channels.push(json!({"_id": mentioned.id, "name": mentioned.name}));
         }
     }
-    Ok(((users, channels), delivery))
+    Ok(Mentions {
+        users,
+        channels,
+        delivery,
+        absent,
+    })
+}
+
+/// Rocket.Chat's ephemeral notice to a sender who mentioned someone outside the room: a
+/// message only they see, on their `<uid>/message` stream.
+fn tell_absent(state: &AppState, sender: &User, rid: &str, usernames: &[String]) {
+    for username in usernames {
+        events::notify_user(
+            state,
+            &sender.id,
+            "message",
+            json!([{
+                "_id": ids::random_id(),
+                "rid": rid,
+                "ts": ferrochat_model::DateStyle::EJson.date(now_ms()),
+                "msg": format!("The user @{username} is not in this room."),
+                "u": {"_id": "rocket.cat", "username": "rocket.cat", "name": "Rocket.Cat"},
+                "groupable": false,
+                "private": true,
+            }]),
+        );
+    }
 }
 
 /// Stores a system message (`uj`, `ul`, `au`, `ru`, `r`, `room_changed_topic`, ...).
