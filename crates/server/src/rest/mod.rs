@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod channels;
 pub mod chat;
+pub mod commands;
 pub mod groups;
 pub mod im;
 pub mod info;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(groups::routes())
         .merge(im::routes())
         .merge(chat::routes())
+        .merge(commands::routes())
         .merge(message_actions::routes())
         .merge(message_sync::routes())
         .merge(rooms::routes())

@@ -27,6 +27,7 @@ pub mod rooms;
 pub mod search;
 pub mod settings;
 pub mod settings_admin;
+pub mod slash_commands;
 pub mod stars;
 pub mod subscriptions;
 pub mod threads;

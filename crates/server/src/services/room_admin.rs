@@ -73,7 +73,7 @@ impl Kind {
         }
     }
 
-    fn from_room_type(t: RoomType) -> Option<Self> {
+    pub fn from_room_type(t: RoomType) -> Option<Self> {
         match t {
             RoomType::Channel => Some(Kind::Channel),
             RoomType::Group => Some(Kind::Group),

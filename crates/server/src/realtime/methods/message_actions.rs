@@ -1,6 +1,6 @@
 //! DDP methods acting on existing messages: `setReaction`, `starMessage`, `pinMessage`,
 //! `unpinMessage`, `followMessage`, `unfollowMessage`, `getThreadMessages`,
-//! `getThreadsList`, `readThreads`, `messageSearch`. Each calls the service its REST twin calls.
+//! `getThreadsList`, `readThreads`, `messageSearch`, `slashCommand`. Each calls the service its REST twin calls.
 
 use ferrochat_model::DateStyle;
 use ferrochat_store::Page;
@@ -11,7 +11,7 @@ use super::{Args, MethodCtx, Outcome};
 use crate::error::Result;
 use crate::services::reactions::{self, Want};
 use crate::services::threads::{self, ThreadFilter};
-use crate::services::{pins, search, stars};
+use crate::services::{pins, search, slash_commands, stars};
 
 pub async fn dispatch(ctx: &MethodCtx<'_>, name: &str, args: &Args<'_>) -> Option<Outcome> {
     Some(
@@ -26,6 +26,7 @@ pub async fn dispatch(ctx: &MethodCtx<'_>, name: &str, args: &Args<'_>) -> Optio
             "getThreadsList" => threads_list(ctx, args).await,
             "readThreads" => read_threads(ctx, args).await,
             "messageSearch" => message_search(ctx, args).await,
+            "slashCommand" => slash_command(ctx, args).await,
             _ => return None,
         }
         .into(),
@@ -149,4 +150,20 @@ async fn message_search(ctx: &MethodCtx<'_>, args: &Args<'_>) -> Result<Value> {
     let found = search::search(ctx.state, user, rid, text, page).await?;
     let docs: Vec<Value> = found.iter().map(|m| m.to_wire(DateStyle::EJson)).collect();
     Ok(json!({"message": {"docs": docs}}))
+}
+
+/// `slashCommand({cmd, params, msg: {rid, tmid?}})`.
+async fn slash_command(ctx: &MethodCtx<'_>, args: &Args<'_>) -> Result<Value> {
+    let user = ctx.user()?;
+    let call = args.object(0)?;
+    let command = field(call, "cmd")?;
+    let params = call.get("params").and_then(Value::as_str).unwrap_or("");
+    let message = call
+        .get("msg")
+        .and_then(Value::as_object)
+        .ok_or_else(|| mismatch(0, "an object in field msg"))?;
+    let rid = field(message, "rid")?;
+    let tmid = message.get("tmid").and_then(Value::as_str);
+    let sent = slash_commands::run(ctx.state, user, rid, tmid, command, params).await?;
+    Ok(sent.map_or(Value::Null, |m| m.to_wire(DateStyle::EJson)))
 }
