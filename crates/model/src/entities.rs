@@ -174,6 +174,8 @@ pub struct Room {
     pub usernames: Vec<String>,
     pub muted: Vec<String>,
     pub sys_mes: Option<Value>,
+    /// A discussion's parent room.
+    pub prid: Option<String>,
 }
 
 impl Room {
@@ -207,6 +209,7 @@ impl Room {
             usernames: Vec::new(),
             muted: Vec::new(),
             sys_mes: None,
+            prid: None,
         }
     }
 
@@ -240,6 +243,7 @@ impl Room {
             .opt("purpose", self.purpose.as_deref())
             .opt("announcement", self.announcement.as_deref())
             .opt("customFields", self.custom_fields.clone())
+            .opt("prid", self.prid.as_deref())
             .flag("joinCodeRequired", self.join_code.is_some());
         if self.t == RoomType::Direct {
             doc = doc
@@ -332,7 +336,7 @@ pub struct Message {
 
 impl Message {
     /// Fields of `extra` that are dates (epoch milliseconds in storage).
-    pub const DATE_FIELDS: [&'static str; 2] = ["tlm", "pinnedAt"];
+    pub const DATE_FIELDS: [&'static str; 3] = ["tlm", "pinnedAt", "dlm"];
 
     pub fn to_wire(&self, style: DateStyle) -> Value {
         let mut doc = Doc::new()

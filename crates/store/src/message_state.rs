@@ -21,9 +21,10 @@ pub(crate) struct Derived {
     pub starred_by: String,
     pub mentioned_ids: String,
     pub followers: String,
+    pub drid: Option<String>,
 }
 
-pub(crate) const DERIVED_COLUMNS: &str = "pinned, tlm, starred_by, mentioned_ids, followers";
+pub(crate) const DERIVED_COLUMNS: &str = "pinned, tlm, starred_by, mentioned_ids, followers, drid";
 
 /// The `_id`s of a list of `{_id, ...}` objects, or the strings of a list of ids.
 fn ids(list: Option<&Value>) -> Vec<String> {
@@ -46,6 +47,11 @@ impl Derived {
             starred_by: json_text(&ids(message.extra.get("starred"))),
             mentioned_ids: json_text(&ids(message.extra.get("mentions"))),
             followers: json_text(&ids(message.extra.get("replies"))),
+            drid: message
+                .extra
+                .get("drid")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
         }
     }
 }
@@ -72,6 +78,8 @@ pub enum Selection<'a> {
     ThreadsAmong(&'a [String]),
     /// The replies of one thread, oldest first.
     Replies(&'a str),
+    /// Messages that announce or started a discussion (`drid` set).
+    Discussions,
 }
 
 impl Store {
@@ -214,6 +222,38 @@ impl Store {
                 reply.ts,
             )
             .await?;
+        }
+        Ok(())
+    }
+
+    /// A message arrived in a discussion: every message pointing at it (`drid`) counts it.
+    pub(crate) async fn count_discussion_message(
+        &self,
+        tx: &mut Tx<'_>,
+        message: &Message,
+    ) -> Result<()> {
+        let lock = match self.dialect {
+            Dialect::Postgres => " FOR UPDATE",
+            Dialect::Sqlite => "",
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM messages WHERE drid = $1{lock}"
+        ))
+        .bind(&message.rid)
+        .fetch_all(&mut **tx)
+        .await?;
+        for row in &rows {
+            let mut announcing = from_row(row)?;
+            let dcount = announcing
+                .extra
+                .get("dcount")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            announcing.extra.insert("dcount".into(), json!(dcount + 1));
+            announcing.extra.insert("dlm".into(), json!(message.ts));
+            announcing.updated_at = message.ts;
+            Self::rewrite(tx, &announcing).await?;
+            Self::sync_room_copy(tx, &announcing).await?;
         }
         Ok(())
     }
@@ -374,6 +414,7 @@ impl Store {
                 binds.push(tmid.to_owned());
                 ("tmid = $2".to_owned(), "ts ASC")
             }
+            Selection::Discussions => ("drid IS NOT NULL".to_owned(), "ts DESC"),
         };
         let where_sql = format!(" WHERE rid = $1 AND {condition}");
         let sql = format!(

@@ -54,6 +54,8 @@ pub struct Delivery {
     pub mentioned_user_ids: Vec<String>,
     /// `@all` / `@here`.
     pub group_mention: bool,
+    /// The room is a discussion: the messages announcing it count this one (`dcount`, `dlm`).
+    pub in_discussion: bool,
 }
 
 /// A window of a room's history, newest first (`channels.history`, `loadHistory`).
@@ -87,7 +89,7 @@ impl Store {
         let derived = Derived::of(message);
         sqlx::query(&format!(
             "INSERT INTO messages ({COLUMNS}, {DERIVED_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
         ))
         .bind(&message.id)
         .bind(&message.rid)
@@ -107,6 +109,7 @@ impl Store {
         .bind(derived.starred_by)
         .bind(derived.mentioned_ids)
         .bind(derived.followers)
+        .bind(derived.drid)
         .execute(&mut *tx)
         .await
         .map_err(classify)?;
@@ -117,6 +120,9 @@ impl Store {
         if let Some(tmid) = &message.tmid {
             self.count_thread_reply(&mut tx, tmid, message, delivery)
                 .await?;
+        }
+        if delivery.in_discussion && message.t.is_none() {
+            self.count_discussion_message(&mut tx, message).await?;
         }
         if shown_in_room {
             sqlx::query(
@@ -208,7 +214,8 @@ impl Store {
         let derived = Derived::of(message);
         let done = sqlx::query(
             "UPDATE messages SET msg = $2, updated_at = $3, edited_at = $4, edited_by = $5, extra = $6, t = $7, \
-             pinned = $8, tlm = $9, starred_by = $10, mentioned_ids = $11, followers = $12 WHERE id = $1",
+             pinned = $8, tlm = $9, starred_by = $10, mentioned_ids = $11, followers = $12, drid = $13 \
+             WHERE id = $1",
         )
         .bind(&message.id)
         .bind(&message.msg)
@@ -222,6 +229,7 @@ impl Store {
         .bind(derived.starred_by)
         .bind(derived.mentioned_ids)
         .bind(derived.followers)
+        .bind(derived.drid)
         .execute(&mut **tx)
         .await?;
         Ok(done.rows_affected() > 0)

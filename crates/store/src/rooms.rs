@@ -11,7 +11,7 @@ use crate::{Filter, Page, Result, Sort, Store, StoreError, classify};
 pub(crate) const COLUMNS: &str = "id, t, name, fname, creator_id, creator_username, ts, updated_at, \
     msgs, users_count, lm, last_message, read_only, is_default, featured, broadcast, encrypted, \
     archived, topic, description, purpose, announcement, join_code, custom_fields, uids, \
-    usernames, muted, sys_mes";
+    usernames, muted, sys_mes, prid";
 
 /// Fields of `channels.list?query=` and `sort=`.
 pub const FIELDS: FieldMap = &[
@@ -77,6 +77,7 @@ pub(crate) fn from_row(row: &AnyRow) -> Result<Room> {
         usernames: string_list(&get::<String>(row, "usernames")?)?,
         muted: string_list(&get::<String>(row, "muted")?)?,
         sys_mes: opt_value(get(row, "sys_mes")?)?,
+        prid: get(row, "prid")?,
     })
 }
 
@@ -373,7 +374,7 @@ impl Store {
 pub(crate) async fn insert_room(conn: &mut sqlx::AnyConnection, room: &Room) -> Result<()> {
     sqlx::query(&format!(
         "INSERT INTO rooms ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-         $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)"
+         $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)"
     ))
     .bind(&room.id)
     .bind(room.t.code())
@@ -403,6 +404,7 @@ pub(crate) async fn insert_room(conn: &mut sqlx::AnyConnection, room: &Room) -> 
     .bind(json_text(&room.usernames))
     .bind(json_text(&room.muted))
     .bind(room.sys_mes.as_ref().map(json_text))
+    .bind(room.prid.as_deref())
     .execute(&mut *conn)
     .await
     .map_err(classify)?;

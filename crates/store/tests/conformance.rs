@@ -353,7 +353,7 @@ async fn messages_move_counters(store: &Store) {
             &first,
             &Delivery {
                 mentioned_user_ids: vec!["u2".into()],
-                group_mention: false,
+                ..Delivery::default()
             },
         )
         .await

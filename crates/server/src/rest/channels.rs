@@ -179,6 +179,7 @@ async fn create<const G: bool>(
         broadcast: extra.bool("broadcast")?.unwrap_or(false),
         encrypted: extra.bool("encrypted")?.unwrap_or(false),
         is_default: false,
+        ..NewRoom::default()
     };
     let room = room_admin::create(&state, &caller, kind, new).await?;
     Ok(room_reply(kind, &room))

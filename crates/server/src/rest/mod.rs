@@ -6,6 +6,7 @@ pub mod auth;
 pub mod channels;
 pub mod chat;
 pub mod commands;
+pub mod discussions;
 pub mod groups;
 pub mod im;
 pub mod info;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(im::routes())
         .merge(chat::routes())
         .merge(commands::routes())
+        .merge(discussions::routes())
         .merge(message_actions::routes())
         .merge(message_sync::routes())
         .merge(rooms::routes())

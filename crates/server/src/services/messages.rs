@@ -201,6 +201,10 @@ pub async fn send(state: &AppState, sender: &User, room: &Room, new: NewMessage)
         delivery,
         absent,
     } = find_mentions(state, sender, room, &new.msg).await?;
+    let delivery = Delivery {
+        in_discussion: room.prid.is_some(),
+        ..delivery
+    };
     extra.insert("mentions".into(), Value::Array(mentioned));
     extra.insert("channels".into(), Value::Array(channels));
     if tmid.is_some() && new.tshow {

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod authz;
 pub mod clean_history;
 pub mod direct;
+pub mod discussions;
 pub mod events;
 pub mod history;
 pub mod login_guard;

@@ -285,6 +285,10 @@ pub struct NewRoom {
     pub broadcast: bool,
     pub encrypted: bool,
     pub is_default: bool,
+    /// Display name when it differs from `name` (discussions).
+    pub fname: Option<String>,
+    /// The parent room of a discussion.
+    pub prid: Option<String>,
 }
 
 /// Creates a channel (`c`) or private group (`p`); the creator becomes its owner unless
@@ -304,6 +308,17 @@ pub async fn create(state: &AppState, creator: &User, t: RoomType, new: NewRoom)
         .authz
         .require(&state.store, creator, permission, None)
         .await?;
+    create_unchecked(state, creator, t, new).await
+}
+
+/// [`create`] without the `create-c` / `create-p` check, for callers that checked their own
+/// permission (a discussion needs `start-discussion`).
+pub async fn create_unchecked(
+    state: &AppState,
+    creator: &User,
+    t: RoomType,
+    new: NewRoom,
+) -> Result<Room> {
     let name = new.name.trim().to_owned();
     check_room_name(state, &name, None).await?;
     let mut members: Vec<User> = Vec::new();
@@ -323,8 +338,9 @@ pub async fn create(state: &AppState, creator: &User, t: RoomType, new: NewRoom)
     }
     let now = now_ms();
     let room = Room {
-        name: Some(name.clone()),
-        fname: Some(name),
+        fname: Some(new.fname.clone().unwrap_or_else(|| name.clone())),
+        name: Some(name),
+        prid: new.prid.clone(),
         creator: Some(UserRef {
             id: creator.id.clone(),
             username: creator.username.clone(),

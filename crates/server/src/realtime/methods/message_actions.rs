@@ -1,6 +1,6 @@
 //! DDP methods acting on existing messages: `setReaction`, `starMessage`, `pinMessage`,
 //! `unpinMessage`, `followMessage`, `unfollowMessage`, `getThreadMessages`,
-//! `getThreadsList`, `readThreads`, `messageSearch`, `slashCommand`. Each calls the service its REST twin calls.
+//! `getThreadsList`, `readThreads`, `messageSearch`, `slashCommand`, `createDiscussion`. Each calls the service its REST twin calls.
 
 use ferrochat_model::DateStyle;
 use ferrochat_store::Page;
@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 use super::args::mismatch;
 use super::{Args, MethodCtx, Outcome};
 use crate::error::Result;
+use crate::services::discussions::{self, NewDiscussion};
 use crate::services::reactions::{self, Want};
 use crate::services::threads::{self, ThreadFilter};
 use crate::services::{pins, search, slash_commands, stars};
@@ -27,6 +28,7 @@ pub async fn dispatch(ctx: &MethodCtx<'_>, name: &str, args: &Args<'_>) -> Optio
             "readThreads" => read_threads(ctx, args).await,
             "messageSearch" => message_search(ctx, args).await,
             "slashCommand" => slash_command(ctx, args).await,
+            "createDiscussion" => create_discussion(ctx, args).await,
             _ => return None,
         }
         .into(),
@@ -166,4 +168,35 @@ async fn slash_command(ctx: &MethodCtx<'_>, args: &Args<'_>) -> Result<Value> {
     let tmid = message.get("tmid").and_then(Value::as_str);
     let sent = slash_commands::run(ctx.state, user, rid, tmid, command, params).await?;
     Ok(sent.map_or(Value::Null, |m| m.to_wire(DateStyle::EJson)))
+}
+
+/// `createDiscussion({prid, pmid?, t_name, users?, reply?, encrypted?})`.
+async fn create_discussion(ctx: &MethodCtx<'_>, args: &Args<'_>) -> Result<Value> {
+    let user = ctx.user()?;
+    let input = args.object(0)?;
+    let usernames = match input.get("users") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|u| u.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| mismatch(0, "a list of strings in field users"))?,
+        Some(_) => return Err(mismatch(0, "a list of strings in field users")),
+    };
+    let new = NewDiscussion {
+        prid: field(input, "prid")?.to_owned(),
+        name: field(input, "t_name")?.to_owned(),
+        pmid: input.get("pmid").and_then(Value::as_str).map(str::to_owned),
+        usernames,
+        reply: input
+            .get("reply")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        encrypted: input
+            .get("encrypted")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    };
+    let room = discussions::create(ctx.state, user, new).await?;
+    Ok(discussions::to_wire(&room, DateStyle::EJson))
 }

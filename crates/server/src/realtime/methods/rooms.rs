@@ -222,6 +222,7 @@ async fn create_room(ctx: &MethodCtx<'_>, args: &Args<'_>, kind: Kind) -> Result
         broadcast,
         encrypted,
         is_default: false,
+        ..NewRoom::default()
     };
     let room = room_admin::create(ctx.state, user, kind, new).await?;
     let mut doc = room.to_wire(DateStyle::EJson);
