@@ -197,8 +197,8 @@ fn to_lower(units: &[u16]) -> Vec<u16> {
         .collect()
 }
 
+/// The rule type of the deepest trie node that matched.
 struct TrieMatch {
-    /// Index of the first label of the matched suffix.
     icann: bool,
     private: bool,
 }

@@ -18,6 +18,7 @@ const GENERATED: usize = 4000;
 
 /// Corpus files: JSON lines, each a string (parsed with every corpus option set) or an
 /// object `{"input": …, "options": …}`; lines starting with `//` are comments.
+/// `FERROCHAT_MD_EXTRA` names one more file of the same format, to try inputs out.
 fn corpus() -> Vec<(String, Options)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -26,6 +27,7 @@ fn corpus() -> Vec<(String, Options)> {
         .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
         .collect();
     files.sort();
+    files.extend(std::env::var_os("FERROCHAT_MD_EXTRA").map(PathBuf::from));
     let mut cases = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).expect("corpus file");

@@ -36,10 +36,10 @@ fn check(label: &str, text: &str, options: &Options) -> u64 {
 }
 
 /// Length of the adversarial inputs the brief singles out (runs of markers, nested
-/// quotes, unclosed links) and of the others; a quadratic path at 20 000 code units would
+/// quotes, unclosed links) and of the others; a quadratic path at 10 000 code units would
 /// already take thousands of steps per unit.
 const LONG: usize = 100_000;
-const MEDIUM: usize = 20_000;
+const MEDIUM: usize = 10_000;
 
 /// Patterns repeated to [`LONG`] code units; every other pattern goes to [`MEDIUM`].
 const LONG_PATTERNS: &[&str] = &["*", "_", "~", "[", "`", ":", "> *a\n", "[a](http://x.com"];
