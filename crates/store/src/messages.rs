@@ -67,6 +67,8 @@ pub struct HistoryQuery {
     pub offset: i64,
     pub count: i64,
     pub show_thread_messages: bool,
+    /// System message types left out (the room's `sysMes`, or `Hide_System_Messages`).
+    pub hidden_types: Vec<String>,
 }
 
 impl Store {
@@ -338,15 +340,28 @@ impl Store {
         if !q.show_thread_messages {
             sql.push_str(" AND (tmid IS NULL OR extra LIKE '%\"tshow\":true%')");
         }
+        if !q.hidden_types.is_empty() {
+            let params: Vec<String> = (0..q.hidden_types.len())
+                .map(|i| format!("${}", i + 4))
+                .collect();
+            sql.push_str(&format!(
+                " AND (t IS NULL OR t NOT IN ({}))",
+                params.join(", ")
+            ));
+        }
         sql.push_str(&format!(
             " ORDER BY ts DESC LIMIT {} OFFSET {}",
             q.count.max(0),
             q.offset.max(0)
         ));
-        sqlx::query(&sql)
+        let mut query = sqlx::query(&sql)
             .bind(rid)
             .bind(q.latest.unwrap_or(i64::MAX))
-            .bind(q.oldest.unwrap_or(i64::MIN))
+            .bind(q.oldest.unwrap_or(i64::MIN));
+        for t in &q.hidden_types {
+            query = query.bind(t);
+        }
+        query
             .fetch_all(&self.read)
             .await?
             .iter()

@@ -12,7 +12,7 @@ use crate::paging::Paging;
 use crate::params::Params;
 use crate::rest::{Reply, Success};
 use crate::services::subscriptions::parse_date;
-use crate::services::{room_admin, subscriptions, user_rooms};
+use crate::services::{room_admin, room_settings, subscriptions, user_rooms};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/rooms.leave", post(leave))
         .route("/api/v1/rooms.hide", post(hide))
         .route("/api/v1/rooms.open", post(open))
+        .route("/api/v1/rooms.saveRoomSettings", post(save_settings))
 }
 
 async fn rooms_get(State(state): State<AppState>, Auth(caller): Auth, params: Params) -> Reply {
@@ -136,4 +137,13 @@ async fn mute_user(State(state): State<AppState>, Auth(caller): Auth, params: Pa
 
 async fn unmute_user(State(state): State<AppState>, Auth(caller): Auth, params: Params) -> Reply {
     set_muted(&state, &caller, &params, false).await
+}
+
+/// `{rid, roomName?, roomTopic?, ..., systemMessages?}`: `{rid}`.
+async fn save_settings(State(state): State<AppState>, Auth(caller): Auth, params: Params) -> Reply {
+    let rid = params.req_nonempty("rid")?;
+    let mut settings = params.raw().clone();
+    settings.remove("rid");
+    room_settings::save(&state, &caller.user, &rid, &settings).await?;
+    Ok(Success::new().with("rid", rid))
 }

@@ -43,6 +43,27 @@ pub struct History {
     pub unread_not_loaded: Option<i64>,
 }
 
+/// The system message types a room's history leaves out: the room's own `sysMes` list when
+/// it has one, else the `Hide_System_Messages` setting (`mute_unmute` standing for both).
+pub fn hidden_system_types(state: &AppState, room: &Room) -> Vec<String> {
+    let listed = match &room.sys_mes {
+        Some(Value::Array(types)) => types.clone(),
+        _ => match state.settings.value("Hide_System_Messages") {
+            Value::Array(types) => types,
+            _ => Vec::new(),
+        },
+    };
+    let mut hidden = Vec::new();
+    for t in listed.iter().filter_map(Value::as_str) {
+        if t == "mute_unmute" {
+            hidden.extend(["user-muted".to_owned(), "user-unmuted".to_owned()]);
+        } else {
+            hidden.push(t.to_owned());
+        }
+    }
+    hidden
+}
+
 /// A window of the room's history, newest first, as `channels.history` and `loadHistory`
 /// return it.
 pub async fn history(
@@ -63,6 +84,7 @@ pub async fn history(
                 offset: req.offset,
                 count: req.count.clamp(0, 1000),
                 show_thread_messages: req.show_thread_messages,
+                hidden_types: hidden_system_types(state, room),
             },
         )
         .await?;
@@ -87,6 +109,7 @@ pub async fn history(
                     offset: 0,
                     count: i64::MAX / 2,
                     show_thread_messages: req.show_thread_messages,
+                    hidden_types: Vec::new(),
                 },
             )
             .await?;
@@ -253,6 +276,7 @@ pub async fn load_history(
                     offset: 0,
                     count: i64::MAX / 2,
                     show_thread_messages,
+                    hidden_types: Vec::new(),
                 },
             )
             .await?;
@@ -334,6 +358,7 @@ pub async fn load_surrounding(
                 offset: 0,
                 count: before_count,
                 show_thread_messages: true,
+                hidden_types: Vec::new(),
             },
         )
         .await?;

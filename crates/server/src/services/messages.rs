@@ -721,6 +721,7 @@ pub async fn last_in_room(state: &AppState, rid: &str) -> Result<Option<Message>
                 offset: 0,
                 count: 1,
                 show_thread_messages: true,
+                hidden_types: Vec::new(),
             },
         )
         .await?;

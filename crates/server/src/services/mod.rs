@@ -24,6 +24,7 @@ pub mod passwords;
 pub mod pins;
 pub mod reactions;
 pub mod room_admin;
+pub mod room_settings;
 pub mod rooms;
 pub mod search;
 pub mod settings;

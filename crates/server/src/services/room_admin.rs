@@ -1100,13 +1100,15 @@ pub async fn set_type(
 }
 
 /// `setJoinCode`: channels with a code need it to be joined.
+/// An empty code removes the room's join code.
 pub async fn set_join_code(state: &AppState, caller: &User, room: &Room, code: &str) -> Result<()> {
     require_edit(state, caller, room).await?;
+    let code = Some(code.to_owned()).filter(|c| !c.is_empty());
     patch_room(
         state,
         room,
         RoomPatch {
-            join_code: Some(Some(code.to_owned())),
+            join_code: Some(code),
             ..RoomPatch::default()
         },
     )
@@ -1380,6 +1382,61 @@ pub async fn remove_role(
         &target.username,
         caller,
         &[("role", Value::String(role.name().to_owned()))],
+    )
+    .await
+}
+
+/// The system message types a room may hide (`MessageTypesValues` of Rocket.Chat).
+pub const HIDEABLE_SYSTEM_MESSAGES: &[&str] = &[
+    "uj",
+    "ujt",
+    "ul",
+    "ult",
+    "ru",
+    "au",
+    "mute_unmute",
+    "r",
+    "ut",
+    "wm",
+    "rm",
+    "subscription-role-added",
+    "subscription-role-removed",
+    "room-archived",
+    "room-unarchived",
+    "room_changed_privacy",
+    "room_changed_avatar",
+    "room_changed_topic",
+    "room_e2e_enabled",
+    "room_e2e_disabled",
+    "message_pinned",
+    "discussion-created",
+];
+
+/// `saveRoomSettings` `systemMessages`: the system message types this room hides (instead of
+/// the server-wide `Hide_System_Messages`).
+pub async fn set_system_messages(
+    state: &AppState,
+    caller: &User,
+    room: &Room,
+    types: &[String],
+) -> Result<()> {
+    require_edit(state, caller, room).await?;
+    if let Some(unknown) = types
+        .iter()
+        .find(|t| !HIDEABLE_SYSTEM_MESSAGES.contains(&t.as_str()))
+    {
+        return Err(
+            Error::failure("invalid-room", format!("Invalid option: {unknown}"))
+                .with_details(json!({"function": "RocketChat.saveRoomSystemMessages"})),
+        );
+    }
+    patch_room(
+        state,
+        room,
+        RoomPatch {
+            sys_mes: Some(json!(types)),
+            ..RoomPatch::default()
+        },
     )
     .await
 }

@@ -38,6 +38,7 @@ pub async fn dispatch(ctx: &MethodCtx<'_>, name: &str, args: &Args<'_>) -> Optio
         "hideRoom" => hide_room(ctx, args).await,
         "toggleFavorite" => toggle_favorite(ctx, args).await,
         "spotlight" => spotlight(ctx, args).await,
+        "saveRoomSettings" => save_room_settings(ctx, args).await,
         "muteUserInRoom" => mute_user(ctx, args, true).await,
         "unmuteUserInRoom" => mute_user(ctx, args, false).await,
         _ => return None,
@@ -417,4 +418,21 @@ mod tests {
             json!({"$date": 1_700_000_000_000i64})
         );
     }
+}
+
+/// `saveRoomSettings(rid, {key: value, ...})` or `saveRoomSettings(rid, key, value)`.
+async fn save_room_settings(ctx: &MethodCtx<'_>, args: &Args<'_>) -> Result<Value> {
+    let user = ctx.user()?;
+    let rid = args.str(0)?;
+    let settings = match args.get(1) {
+        Some(Value::Object(map)) => map.clone(),
+        Some(Value::String(key)) => {
+            let mut map = serde_json::Map::new();
+            map.insert(key.clone(), args.get(2).cloned().unwrap_or(Value::Null));
+            map
+        }
+        _ => return Err(super::args::mismatch(1, "an object or a setting name")),
+    };
+    crate::services::room_settings::save(ctx.state, user, rid, &settings).await?;
+    Ok(serde_json::json!({"result": true, "rid": rid}))
 }
