@@ -403,23 +403,6 @@ async fn mute_user(ctx: &MethodCtx<'_>, args: &Args<'_>, mute: bool) -> Result<V
     Ok(Value::Bool(true))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sync_removals_carry_ejson_dates() {
-        let reply = sync_reply(
-            vec![],
-            vec![json!({"_id": "r1", "_deletedAt": "2023-11-14T22:13:20.000Z"})],
-        );
-        assert_eq!(
-            reply["remove"][0]["_deletedAt"],
-            json!({"$date": 1_700_000_000_000i64})
-        );
-    }
-}
-
 /// `saveRoomSettings(rid, {key: value, ...})` or `saveRoomSettings(rid, key, value)`.
 async fn save_room_settings(ctx: &MethodCtx<'_>, args: &Args<'_>) -> Result<Value> {
     let user = ctx.user()?;
@@ -435,4 +418,21 @@ async fn save_room_settings(ctx: &MethodCtx<'_>, args: &Args<'_>) -> Result<Valu
     };
     crate::services::room_settings::save(ctx.state, user, rid, &settings).await?;
     Ok(serde_json::json!({"result": true, "rid": rid}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sync_removals_carry_ejson_dates() {
+        let reply = sync_reply(
+            vec![],
+            vec![json!({"_id": "r1", "_deletedAt": "2023-11-14T22:13:20.000Z"})],
+        );
+        assert_eq!(
+            reply["remove"][0]["_deletedAt"],
+            json!({"$date": 1_700_000_000_000i64})
+        );
+    }
 }
