@@ -476,6 +476,17 @@ both_stores!(
         assert_eq!(subscription(&alice, &rid).await["unread"], 1);
         assert_eq!(message(&alice, &other).await.get("tcount"), None);
 
+        // Reading the room with readThreads clears the rest.
+        send_with(&bob, json!({"rid": rid, "msg": "more", "tmid": root})).await;
+        assert_eq!(subscription(&alice, &rid).await["tunread"], json!([root]));
+        alice
+            .post_ok(
+                "/api/v1/subscriptions.read",
+                json!({"rid": rid, "readThreads": true}),
+            )
+            .await;
+        assert_eq!(subscription(&alice, &rid).await["tunread"], json!([]));
+
         // Threads can be switched off.
         admin
             .post_ok("/api/v1/settings/Threads_enabled", json!({"value": false}))

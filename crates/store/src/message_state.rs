@@ -320,6 +320,42 @@ impl Store {
         Ok(())
     }
 
+    /// Clears every unread thread of a member in a room.
+    pub async fn read_all_threads(&self, rid: &str, user_id: &str, now: i64) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        let row =
+            sqlx::query("SELECT id, extra FROM subscriptions WHERE rid = $1 AND user_id = $2")
+                .bind(rid)
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(row) = row else {
+            return Ok(());
+        };
+        let mut extra = object(&get::<String>(&row, "extra")?)?;
+        let mut changed = false;
+        for key in ["tunread", "tunreadUser", "tunreadGroup"] {
+            if extra
+                .get(key)
+                .and_then(Value::as_array)
+                .is_some_and(|l| !l.is_empty())
+            {
+                extra.insert(key.into(), json!([]));
+                changed = true;
+            }
+        }
+        if changed {
+            sqlx::query("UPDATE subscriptions SET extra = $2, updated_at = $3 WHERE id = $1")
+                .bind(get::<String>(&row, "id")?)
+                .bind(json_text(&extra))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
     /// Marks thread `tmid` read for a member; returns whether it was unread.
     pub async fn read_thread(
         &self,

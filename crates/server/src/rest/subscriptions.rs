@@ -52,8 +52,8 @@ async fn read(State(state): State<AppState>, Auth(caller): Auth, params: Params)
         (Some(rid), _) | (None, Some(rid)) => rid,
         (None, None) => return Err(params.missing("rid")),
     };
-    params.bool("readThreads")?;
-    subscriptions::read(&state, &caller.user, &rid).await?;
+    let threads = params.bool("readThreads")?.unwrap_or(false);
+    subscriptions::read(&state, &caller.user, &rid, threads).await?;
     Ok(Success::new())
 }
 

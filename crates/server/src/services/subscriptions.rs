@@ -64,12 +64,17 @@ fn invalid_subscription() -> Error {
 }
 
 /// `readMessages`: everything in the room is read; the room shows in the sidebar again.
-pub async fn read(state: &AppState, user: &User, rid: &str) -> Result<()> {
+/// With `threads`, the room's unread threads are cleared too (`readThreads`).
+pub async fn read(state: &AppState, user: &User, rid: &str, threads: bool) -> Result<()> {
     if state.store.room_by_id(rid).await?.is_none() {
         return Err(invalid_subscription());
     }
-    if !state.store.mark_read(rid, &user.id, now_ms()).await? {
+    let now = now_ms();
+    if !state.store.mark_read(rid, &user.id, now).await? {
         return Err(invalid_subscription());
+    }
+    if threads {
+        state.store.read_all_threads(rid, &user.id, now).await?;
     }
     events::messages_read(state, rid, &user.id).await;
     Ok(())

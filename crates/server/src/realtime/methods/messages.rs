@@ -249,8 +249,8 @@ async fn get_single_message(ctx: &MethodCtx<'_>, args: &Args<'_>) -> Result<Valu
 async fn read_messages(ctx: &MethodCtx<'_>, args: &Args<'_>) -> Result<Value> {
     let user = ctx.user()?;
     let rid = args.str(0)?;
-    args.opt_bool(1)?;
-    subscriptions::read(ctx.state, user, rid)
+    let threads = args.opt_bool(1)?.unwrap_or(false);
+    subscriptions::read(ctx.state, user, rid, threads)
         .await
         .map_err(|e| meteor_error(e, "readMessages"))?;
     Ok(Value::Null)
