@@ -6,6 +6,7 @@ pub mod auth;
 pub mod channels;
 pub mod chat;
 pub mod commands;
+pub mod custom_emoji;
 pub mod discussions;
 pub mod groups;
 pub mod im;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .merge(im::routes())
         .merge(chat::routes())
         .merge(commands::routes())
+        .merge(custom_emoji::routes())
         .merge(discussions::routes())
         .merge(message_actions::routes())
         .merge(message_sync::routes())
@@ -60,6 +62,7 @@ pub fn router(state: AppState) -> Router {
             gateway::ratelimit::limit,
         ));
     api.merge(crate::realtime::routes())
+        .merge(custom_emoji::image_routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(

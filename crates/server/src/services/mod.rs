@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod clean_history;
+pub mod custom_emoji;
 pub mod direct;
 pub mod discussions;
 pub mod events;

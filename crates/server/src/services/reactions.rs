@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
 use crate::registry::emoji;
-use crate::services::{events, message_access};
+use crate::services::{custom_emoji, events, message_access};
 use crate::state::AppState;
 
 /// What the caller wants: flip the reaction, or make sure it is on or off.
@@ -33,17 +33,27 @@ fn invalid_emoji() -> Error {
         .with_details(json!({"method": "setReaction"}))
 }
 
-/// `:name:` for `name` or `:name:`, if it names a standard emoji.
-pub fn normalize(reaction: &str) -> Result<String> {
+/// The bare name of `name` or `:name:`.
+fn bare_name(reaction: &str) -> Result<&str> {
     let name = reaction.trim();
     let name = name
         .strip_prefix(':')
         .and_then(|n| n.strip_suffix(':'))
         .unwrap_or(name);
-    if name.is_empty() || !emoji::is_standard(name) {
+    if name.is_empty() || name.contains(':') || name.chars().any(char::is_whitespace) {
         return Err(invalid_emoji());
     }
-    Ok(format!(":{name}:"))
+    Ok(name)
+}
+
+/// `:name:` for `name` or `:name:`, if it names a standard or custom emoji.
+pub async fn normalize(state: &AppState, reaction: &str) -> Result<String> {
+    let name = bare_name(reaction)?;
+    if emoji::is_standard(name) || custom_emoji::exists(state, name).await? {
+        Ok(format!(":{name}:"))
+    } else {
+        Err(invalid_emoji())
+    }
 }
 
 pub async fn set_reaction(
@@ -53,7 +63,7 @@ pub async fn set_reaction(
     reaction: &str,
     want: Want,
 ) -> Result<()> {
-    let reaction = normalize(reaction)?;
+    let reaction = normalize(state, reaction).await?;
     let (_, room) = message_access::readable(state, user, msg_id).await?;
     if room.muted.iter().any(|m| m == &user.username) {
         return Err(Error::failure("error-not-allowed", "You have been muted")
@@ -128,14 +138,15 @@ pub async fn set_reaction(
 
 #[cfg(test)]
 mod tests {
-    use super::normalize;
+    use super::bare_name;
 
     #[test]
-    fn reactions_are_standard_shortnames() {
-        assert_eq!(normalize(":smile:").unwrap(), ":smile:");
-        assert_eq!(normalize("thumbsup").unwrap(), ":thumbsup:");
-        assert!(normalize(":not_an_emoji_at_all:").is_err());
-        assert!(normalize("::").is_err());
-        assert!(normalize("").is_err());
+    fn reactions_are_single_names() {
+        assert_eq!(bare_name(":smile:").unwrap(), "smile");
+        assert_eq!(bare_name("thumbsup").unwrap(), "thumbsup");
+        assert!(bare_name("::").is_err());
+        assert!(bare_name("").is_err());
+        assert!(bare_name(":a b:").is_err());
+        assert!(bare_name(":a:b:").is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! DDP methods acting on existing messages: `setReaction`, `starMessage`, `pinMessage`,
 //! `unpinMessage`, `followMessage`, `unfollowMessage`, `getThreadMessages`,
-//! `getThreadsList`, `readThreads`, `messageSearch`, `slashCommand`, `createDiscussion`. Each calls the service its REST twin calls.
+//! `getThreadsList`, `readThreads`, `messageSearch`, `slashCommand`, `createDiscussion`, `listEmojiCustom`. Each calls the service its REST twin calls.
 
 use ferrochat_model::DateStyle;
 use ferrochat_store::Page;
@@ -29,6 +29,7 @@ pub async fn dispatch(ctx: &MethodCtx<'_>, name: &str, args: &Args<'_>) -> Optio
             "messageSearch" => message_search(ctx, args).await,
             "slashCommand" => slash_command(ctx, args).await,
             "createDiscussion" => create_discussion(ctx, args).await,
+            "listEmojiCustom" => list_custom_emoji(ctx).await,
             _ => return None,
         }
         .into(),
@@ -199,4 +200,17 @@ async fn create_discussion(ctx: &MethodCtx<'_>, args: &Args<'_>) -> Result<Value
     };
     let room = discussions::create(ctx.state, user, new).await?;
     Ok(discussions::to_wire(&room, DateStyle::EJson))
+}
+
+/// `listEmojiCustom()`: every custom emoji.
+async fn list_custom_emoji(ctx: &MethodCtx<'_>) -> Result<Value> {
+    ctx.user()?;
+    Ok(ctx
+        .state
+        .store
+        .custom_emojis()
+        .await?
+        .iter()
+        .map(|e| crate::services::custom_emoji::to_wire(e, DateStyle::EJson))
+        .collect())
 }
