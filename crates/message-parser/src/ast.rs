@@ -317,12 +317,17 @@ fn js_number_string(x: f64) -> String {
     let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    if digits.is_empty() {
+        return "0".to_owned();
+    }
     let k = digits.len() as i32;
     let n = exp + 1;
     if k <= n && n <= 21 {
         format!("{digits}{}", "0".repeat((n - k) as usize))
     } else if 0 < n && n <= 21 {
-        format!("{}.{}", &digits[..n as usize], &digits[n as usize..])
+        // Here 0 < n < k: the point falls inside the digits.
+        let (int, frac) = digits.split_at(n as usize);
+        format!("{int}.{frac}")
     } else if -6 < n && n <= 0 {
         format!("0.{}{digits}", "0".repeat((-n) as usize))
     } else {

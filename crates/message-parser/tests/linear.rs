@@ -277,3 +277,38 @@ fn doubling_the_input_doubles_the_steps() {
         assert!(ratio < 2.5, "{pattern:?}: {s1} -> {s2} steps (x{ratio:.2})");
     }
 }
+
+#[test]
+fn arbitrary_code_points_with_arbitrary_options() {
+    // Like the fuzz target, on stable: any Unicode scalar value, any option combination.
+    let mut rng = Rng::new(0xF022);
+    for k in 0..2000 {
+        let len = rng.below(120);
+        let text: String = (0..len)
+            .map(|_| {
+                let cp = match rng.below(4) {
+                    0 => rng.below(0x80) as u32,
+                    1 => rng.below(0x800) as u32,
+                    2 => rng.below(0x1_0000) as u32,
+                    _ => rng.below(0x11_0000) as u32,
+                };
+                char::from_u32(cp).unwrap_or('\u{FFFD}')
+            })
+            .collect();
+        let bits = rng.next();
+        let options = Options {
+            colors: bits & 1 != 0,
+            emoticons: bits & 2 != 0,
+            katex: (bits & 4 != 0).then_some(KatexOptions {
+                dollar_syntax: bits & 8 != 0,
+                parenthesis_syntax: bits & 16 != 0,
+            }),
+            custom_domains: if bits & 32 != 0 {
+                vec![text.chars().take(5).collect()]
+            } else {
+                Vec::new()
+            },
+        };
+        check(&format!("arbitrary #{k}"), &text, &options);
+    }
+}
