@@ -11,7 +11,7 @@ use ferrochat_store::messages::{Delivery, HistoryQuery};
 use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
-use crate::services::{direct, events, rooms};
+use crate::services::{direct, events, markdown, rooms};
 use crate::state::AppState;
 
 /// A message as a client submits it. Fields the server owns (`u`, `ts`, `mentions`,
@@ -228,6 +228,7 @@ pub async fn send(state: &AppState, sender: &User, room: &Room, new: NewMessage)
         "groupable".into(),
         Value::Bool(new.groupable.unwrap_or(!has_attachments)),
     );
+    markdown::annotate(state, &new.msg, &mut extra);
     let now = now_ms();
     let message = Message {
         id: new.id.unwrap_or_else(ids::random_id),
@@ -515,6 +516,7 @@ pub async fn update(
                 }
             } else {
                 message.msg = text.clone();
+                markdown::annotate(state, &message.msg, &mut message.extra);
             }
             message
                 .extra
@@ -981,6 +983,8 @@ async fn find_mentions(
 /// message only they see, on their `<uid>/message` stream.
 fn tell_absent(state: &AppState, sender: &User, rid: &str, usernames: &[String]) {
     for username in usernames {
+        let text = format!("The user @{username} is not in this room.");
+        let md = ferrochat_message_parser::parse(&text, &markdown::options(state));
         events::notify_user(
             state,
             &sender.id,
@@ -989,7 +993,8 @@ fn tell_absent(state: &AppState, sender: &User, rid: &str, usernames: &[String])
                 "_id": ids::random_id(),
                 "rid": rid,
                 "ts": ferrochat_model::DateStyle::EJson.date(now_ms()),
-                "msg": format!("The user @{username} is not in this room."),
+                "msg": text,
+                "md": md,
                 "u": {"_id": "rocket.cat", "username": "rocket.cat", "name": "Rocket.Cat"},
                 "groupable": false,
                 "private": true,

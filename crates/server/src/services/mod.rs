@@ -15,6 +15,7 @@ pub mod events;
 pub mod history;
 pub mod login_guard;
 pub mod login_services;
+pub mod markdown;
 pub mod message_access;
 pub mod message_lists;
 pub mod message_sync;
