@@ -24,6 +24,10 @@ pub(crate) struct Derived {
     pub drid: Option<String>,
 }
 
+/// A subscription's lists of unread threads: all, those mentioning the member, those with
+/// `@all` / `@here`.
+const UNREAD_THREAD_KEYS: [&str; 3] = ["tunread", "tunreadUser", "tunreadGroup"];
+
 pub(crate) const DERIVED_COLUMNS: &str = "pinned, tlm, starred_by, mentioned_ids, followers, drid";
 
 /// The `_id`s of a list of `{_id, ...}` objects, or the strings of a list of ids.
@@ -282,6 +286,37 @@ impl Store {
         Ok(())
     }
 
+    /// Edits a member's subscription document inside `tx`: `change` returns whether it
+    /// changed anything, and only then is it written. False when there is no such member.
+    async fn edit_subscription_extra(
+        tx: &mut Tx<'_>,
+        rid: &str,
+        user_id: &str,
+        now: i64,
+        change: impl FnOnce(&mut Map<String, Value>) -> bool,
+    ) -> Result<bool> {
+        let row =
+            sqlx::query("SELECT id, extra FROM subscriptions WHERE rid = $1 AND user_id = $2")
+                .bind(rid)
+                .bind(user_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        let Some(row) = row else {
+            return Ok(false);
+        };
+        let mut extra = object(&get::<String>(&row, "extra")?)?;
+        if !change(&mut extra) {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE subscriptions SET extra = $2, updated_at = $3 WHERE id = $1")
+            .bind(get::<String>(&row, "id")?)
+            .bind(json_text(&extra))
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        Ok(true)
+    }
+
     #[allow(clippy::too_many_arguments)]
     async fn mark_thread_unread(
         &self,
@@ -293,64 +328,39 @@ impl Store {
         group_mention: bool,
         now: i64,
     ) -> Result<()> {
-        let row =
-            sqlx::query("SELECT id, extra FROM subscriptions WHERE rid = $1 AND user_id = $2")
-                .bind(rid)
-                .bind(user_id)
-                .fetch_optional(&mut **tx)
-                .await?;
-        let Some(row) = row else {
-            return Ok(());
-        };
-        let sub_id: String = get(&row, "id")?;
-        let mut extra = object(&get::<String>(&row, "extra")?)?;
-        add_to_set(&mut extra, "tunread", tmid);
-        if user_mention {
-            add_to_set(&mut extra, "tunreadUser", tmid);
-        }
-        if group_mention {
-            add_to_set(&mut extra, "tunreadGroup", tmid);
-        }
-        sqlx::query("UPDATE subscriptions SET extra = $2, updated_at = $3 WHERE id = $1")
-            .bind(sub_id)
-            .bind(json_text(&extra))
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
+        Self::edit_subscription_extra(tx, rid, user_id, now, |extra| {
+            add_to_set(extra, "tunread", tmid);
+            if user_mention {
+                add_to_set(extra, "tunreadUser", tmid);
+            }
+            if group_mention {
+                add_to_set(extra, "tunreadGroup", tmid);
+            }
+            true
+        })
+        .await?;
         Ok(())
     }
 
     /// Clears every unread thread of a member in a room.
     pub async fn read_all_threads(&self, rid: &str, user_id: &str, now: i64) -> Result<()> {
         let mut tx = self.write.begin().await?;
-        let row =
-            sqlx::query("SELECT id, extra FROM subscriptions WHERE rid = $1 AND user_id = $2")
-                .bind(rid)
-                .bind(user_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some(row) = row else {
-            return Ok(());
-        };
-        let mut extra = object(&get::<String>(&row, "extra")?)?;
-        let mut changed = false;
-        for key in ["tunread", "tunreadUser", "tunreadGroup"] {
-            if extra
-                .get(key)
-                .and_then(Value::as_array)
-                .is_some_and(|l| !l.is_empty())
-            {
-                extra.insert(key.into(), json!([]));
-                changed = true;
+        let changed = Self::edit_subscription_extra(&mut tx, rid, user_id, now, |extra| {
+            let mut changed = false;
+            for key in UNREAD_THREAD_KEYS {
+                if extra
+                    .get(key)
+                    .and_then(Value::as_array)
+                    .is_some_and(|l| !l.is_empty())
+                {
+                    extra.insert(key.into(), json!([]));
+                    changed = true;
+                }
             }
-        }
+            changed
+        })
+        .await?;
         if changed {
-            sqlx::query("UPDATE subscriptions SET extra = $2, updated_at = $3 WHERE id = $1")
-                .bind(get::<String>(&row, "id")?)
-                .bind(json_text(&extra))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
             tx.commit().await?;
         }
         Ok(())
@@ -365,32 +375,19 @@ impl Store {
         now: i64,
     ) -> Result<bool> {
         let mut tx = self.write.begin().await?;
-        let row =
-            sqlx::query("SELECT id, extra FROM subscriptions WHERE rid = $1 AND user_id = $2")
-                .bind(rid)
-                .bind(user_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some(row) = row else {
-            return Ok(false);
-        };
-        let sub_id: String = get(&row, "id")?;
-        let mut extra = object(&get::<String>(&row, "extra")?)?;
-        let mut changed = false;
-        for key in ["tunread", "tunreadUser", "tunreadGroup"] {
-            if let Some(Value::Array(list)) = extra.get_mut(key) {
-                let before = list.len();
-                list.retain(|v| v.as_str() != Some(tmid));
-                changed |= list.len() != before;
+        let changed = Self::edit_subscription_extra(&mut tx, rid, user_id, now, |extra| {
+            let mut changed = false;
+            for key in UNREAD_THREAD_KEYS {
+                if let Some(Value::Array(list)) = extra.get_mut(key) {
+                    let before = list.len();
+                    list.retain(|v| v.as_str() != Some(tmid));
+                    changed |= list.len() != before;
+                }
             }
-        }
+            changed
+        })
+        .await?;
         if changed {
-            sqlx::query("UPDATE subscriptions SET extra = $2, updated_at = $3 WHERE id = $1")
-                .bind(sub_id)
-                .bind(json_text(&extra))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
             tx.commit().await?;
         }
         Ok(changed)

@@ -4,7 +4,7 @@
 use ferrochat_model::{Message, Room, User};
 
 use crate::error::{Error, Result};
-use crate::services::rooms;
+use crate::services::{events, rooms};
 use crate::state::AppState;
 
 pub fn invalid_message() -> Error {
@@ -40,4 +40,30 @@ pub async fn readable_room(state: &AppState, user: &User, rid: &str) -> Result<R
         return Err(Error::failure("error-not-allowed", "Not allowed"));
     }
     Ok(room)
+}
+
+/// What a change made through `Store::modify_message` came to.
+pub enum Changed {
+    /// The message changed (and was announced).
+    Yes(Message),
+    /// The change was already in effect; the message as it is.
+    Already(Message),
+}
+
+/// Turns the outcome of `Store::modify_message` into the service's answer: no such message is
+/// `error-invalid-message`, a refused change is its error, and a message that changed is
+/// announced on the room's streams.
+pub async fn settle<T>(
+    state: &AppState,
+    outcome: Option<(Message, Result<Option<T>>)>,
+) -> Result<Changed> {
+    match outcome {
+        None => Err(invalid_message()),
+        Some((_, Err(e))) => Err(e),
+        Some((message, Ok(None))) => Ok(Changed::Already(message)),
+        Some((message, Ok(Some(_)))) => {
+            events::message_saved(state, &message, false).await;
+            Ok(Changed::Yes(message))
+        }
+    }
 }

@@ -7,7 +7,8 @@ use ferrochat_model::{Message, User};
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
-use crate::services::{events, message_access, messages};
+use crate::services::message_access::{self, Changed};
+use crate::services::messages;
 use crate::state::AppState;
 
 fn refused(method: &str, reason: &str) -> Error {
@@ -67,13 +68,10 @@ pub async fn pin(state: &AppState, user: &User, msg_id: &str) -> Result<Message>
             Ok(Some(()))
         })
         .await?;
-    let pinned = match changed {
-        None => return Err(message_access::invalid_message()),
-        Some((_, Err(e))) => return Err(e),
-        Some((message, Ok(None))) => return Ok(message),
-        Some((message, Ok(Some(())))) => message,
+    let pinned = match message_access::settle(state, changed).await? {
+        Changed::Yes(message) => message,
+        Changed::Already(message) => return Ok(message),
     };
-    events::message_saved(state, &pinned, false).await;
     let Some(room) = state.store.room_by_id(&pinned.rid).await? else {
         return Err(message_access::invalid_message());
     };
@@ -114,13 +112,6 @@ pub async fn unpin(state: &AppState, user: &User, msg_id: &str) -> Result<()> {
             Ok(Some(()))
         })
         .await?;
-    match changed {
-        None => Err(message_access::invalid_message()),
-        Some((_, Err(e))) => Err(e),
-        Some((message, Ok(Some(())))) => {
-            events::message_saved(state, &message, false).await;
-            Ok(())
-        }
-        Some((_, Ok(None))) => Ok(()),
-    }
+    message_access::settle(state, changed).await?;
+    Ok(())
 }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
 use crate::registry::emoji;
-use crate::services::{custom_emoji, events, message_access};
+use crate::services::{custom_emoji, message_access};
 use crate::state::AppState;
 
 /// What the caller wants: flip the reaction, or make sure it is on or off.
@@ -125,15 +125,8 @@ pub async fn set_reaction(
             Ok(Some(()))
         })
         .await?;
-    match changed {
-        None => Err(message_access::invalid_message()),
-        Some((_, Err(e))) => Err(e),
-        Some((message, Ok(Some(())))) => {
-            events::message_saved(state, &message, false).await;
-            Ok(())
-        }
-        Some((_, Ok(None))) => Ok(()),
-    }
+    message_access::settle(state, changed).await?;
+    Ok(())
 }
 
 #[cfg(test)]

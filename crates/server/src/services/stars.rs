@@ -6,7 +6,7 @@ use ferrochat_model::time::now_ms;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
-use crate::services::{events, message_access};
+use crate::services::message_access;
 use crate::state::AppState;
 
 pub async fn set_star(state: &AppState, user: &User, msg_id: &str, starred: bool) -> Result<()> {
@@ -56,13 +56,6 @@ pub async fn set_star(state: &AppState, user: &User, msg_id: &str, starred: bool
             Ok(Some(()))
         })
         .await?;
-    match changed {
-        None => Err(message_access::invalid_message()),
-        Some((_, Err(e))) => Err(e),
-        Some((message, Ok(Some(())))) => {
-            events::message_saved(state, &message, false).await;
-            Ok(())
-        }
-        Some((_, Ok(None))) => Ok(()),
-    }
+    message_access::settle(state, changed).await?;
+    Ok(())
 }

@@ -130,12 +130,7 @@ pub async fn follow(state: &AppState, user: &User, mid: &str, following: bool) -
             Ok(Some(()))
         })
         .await?;
-    match changed {
-        None => return Err(message_access::invalid_message()),
-        Some((_, Err(e))) => return Err(e),
-        Some((message, Ok(Some(())))) => events::message_saved(state, &message, false).await,
-        Some((_, Ok(None))) => {}
-    }
+    message_access::settle(state, changed).await?;
     if !following {
         read(state, user, &root.rid, &root.id).await?;
     }
