@@ -409,6 +409,15 @@ both_stores!(
             .await;
         assert_eq!(ids(&all["threads"]), [root.as_str()]);
         assert_eq!(all["total"], 1);
+        for (text, found) in [("STARTS", 1), ("100%_sure", 0), ("nothing like it", 0)] {
+            let listed = carol
+                .get_ok(
+                    "/api/v1/chat.getThreadsList",
+                    &[("rid", &rid), ("text", text)],
+                )
+                .await;
+            assert_eq!(listed["total"], found, "{text}: {listed}");
+        }
         let unread = carol
             .get_ok(
                 "/api/v1/chat.getThreadsList",

@@ -393,11 +393,13 @@ impl Store {
         Ok(changed)
     }
 
-    /// A page of a room's messages picked by `selection`, and how many there are in all.
+    /// A page of a room's messages picked by `selection` (and, with `text`, whose text
+    /// contains it, ignoring case), and how many there are in all.
     pub async fn select_messages(
         &self,
         rid: &str,
         selection: Selection<'_>,
+        text: Option<&str>,
         page: Page,
     ) -> Result<(Vec<Message>, i64)> {
         let mut binds: Vec<String> = vec![rid.to_owned()];
@@ -449,7 +451,14 @@ impl Store {
             }
             Selection::Discussions => ("drid IS NOT NULL".to_owned(), "ts DESC"),
         };
-        let where_sql = format!(" WHERE rid = $1 AND {condition}");
+        let mut where_sql = format!(" WHERE rid = $1 AND {condition}");
+        if let Some(text) = text.filter(|t| !t.is_empty()) {
+            binds.push(format!("%{}%", like_escape(&text.to_lowercase())));
+            where_sql.push_str(&format!(
+                " AND LOWER(msg) LIKE ${} ESCAPE '\\'",
+                binds.len()
+            ));
+        }
         let sql = format!(
             "SELECT {COLUMNS} FROM messages{where_sql} ORDER BY {order}{}",
             page.sql(self.dialect)
@@ -467,6 +476,18 @@ impl Store {
         let total: i64 = get(&count.fetch_one(&self.read).await?, "n")?;
         Ok((rows.iter().map(from_row).collect::<Result<_>>()?, total))
     }
+}
+
+/// `text` with LIKE's wildcards (and the escape character) taken literally.
+fn like_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
 }
 
 fn add_to_set(doc: &mut Map<String, Value>, key: &str, item: &str) {

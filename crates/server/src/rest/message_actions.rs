@@ -96,13 +96,21 @@ async fn mentioned(State(state): State<AppState>, caller: Auth, params: Params) 
     listed(state, caller, params, Kind::Mentioned).await
 }
 
-/// `?rid=&type=all|following|unread`.
+/// `?rid=&type=all|following|unread&text=`.
 async fn threads_list(State(state): State<AppState>, Auth(caller): Auth, params: Params) -> Reply {
     let rid = params.req_nonempty("rid")?;
     let filter = ThreadFilter::parse(params.str("type")?.as_deref())?;
+    let text = params.str("text")?;
     let paging = Paging::from_params(&state, &params)?;
-    let (messages, total) =
-        threads::list(&state, &caller.user, &rid, filter, paging.page()).await?;
+    let (messages, total) = threads::list(
+        &state,
+        &caller.user,
+        &rid,
+        filter,
+        text.as_deref(),
+        paging.page(),
+    )
+    .await?;
     Ok(page_of(&paging, "threads", &messages, total))
 }
 

@@ -175,23 +175,10 @@ pub async fn messages_of_room(
     page: Page,
 ) -> Result<(Vec<Message>, i64)> {
     message_access::readable_room(state, caller, rid).await?;
-    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(state
-            .store
-            .select_messages(rid, Selection::Discussions, page)
-            .await?);
-    };
-    let (all, _) = state
+    Ok(state
         .store
-        .select_messages(rid, Selection::Discussions, Page::default())
-        .await?;
-    let wanted = text.to_lowercase();
-    let matching: Vec<Message> = all
-        .into_iter()
-        .filter(|m| m.msg.to_lowercase().contains(&wanted))
-        .collect();
-    let total = matching.len() as i64;
-    Ok((paged(matching, page), total))
+        .select_messages(rid, Selection::Discussions, text.map(str::trim), page)
+        .await?)
 }
 
 fn paged<T>(items: Vec<T>, page: Page) -> Vec<T> {

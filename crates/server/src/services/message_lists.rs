@@ -30,5 +30,8 @@ pub async fn list(
         Kind::Starred => Selection::StarredBy(&user.id),
         Kind::Mentioned => Selection::Mentioning(&user.id),
     };
-    Ok(state.store.select_messages(rid, selection, page).await?)
+    Ok(state
+        .store
+        .select_messages(rid, selection, None, page)
+        .await?)
 }

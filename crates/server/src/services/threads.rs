@@ -42,12 +42,14 @@ impl ThreadFilter {
     }
 }
 
-/// The threads of a room the caller may read, most recently active first.
+/// The threads of a room the caller may read (whose text contains `text`, when given), most
+/// recently active first.
 pub async fn list(
     state: &AppState,
     user: &User,
     rid: &str,
     filter: ThreadFilter,
+    text: Option<&str>,
     page: Page,
 ) -> Result<(Vec<Message>, i64)> {
     check_enabled(state)?;
@@ -71,7 +73,10 @@ pub async fn list(
             Selection::ThreadsAmong(&unread)
         }
     };
-    Ok(state.store.select_messages(rid, selection, page).await?)
+    Ok(state
+        .store
+        .select_messages(rid, selection, text.map(str::trim), page)
+        .await?)
 }
 
 /// The replies of the thread `tmid` (oldest first).
@@ -85,7 +90,7 @@ pub async fn replies(
     let (parent, _) = message_access::readable(state, user, tmid).await?;
     Ok(state
         .store
-        .select_messages(&parent.rid, Selection::Replies(&parent.id), page)
+        .select_messages(&parent.rid, Selection::Replies(&parent.id), None, page)
         .await?)
 }
 

@@ -124,8 +124,15 @@ async fn threads_list(ctx: &MethodCtx<'_>, args: &Args<'_>) -> Result<Value> {
     let user = ctx.user()?;
     let query = args.object(0)?;
     let rid = field(query, "rid")?;
-    let (messages, _) =
-        threads::list(ctx.state, user, rid, ThreadFilter::All, page_of(query)?).await?;
+    let (messages, _) = threads::list(
+        ctx.state,
+        user,
+        rid,
+        ThreadFilter::All,
+        None,
+        page_of(query)?,
+    )
+    .await?;
     Ok(messages
         .iter()
         .map(|m| m.to_wire(DateStyle::EJson))
