@@ -77,6 +77,10 @@ struct RunArgs {
     /// A label for the heading (e.g. the commit under test).
     #[arg(long, default_value = "")]
     label: String,
+    /// Record a CPU profile of every server with `perf record` into this directory
+    /// (`<store>-<scenario>.perf.data`; read with `perf report -i`).
+    #[arg(long)]
+    perf: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -152,6 +156,7 @@ async fn bench(scenarios: Vec<String>, profile: Profile, args: RunArgs) -> Resul
         redis_url: args.redis_url,
         work_dir: args.work_dir,
         keep: args.keep,
+        perf_dir: args.perf,
     };
     let (rows, conditions) = suite::run(&options).await;
     let heading = format!(

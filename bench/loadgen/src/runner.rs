@@ -36,6 +36,8 @@ pub struct Env {
     /// Fresh data directories, logs and manifests go under here.
     pub work_dir: PathBuf,
     pub profile: Profile,
+    /// Record a perf profile of every server into this directory.
+    pub perf_dir: Option<PathBuf>,
 }
 
 /// A fresh, empty store owned by this run.
@@ -131,6 +133,10 @@ impl Env {
             bin: self.server_bin.clone(),
             env,
             log: store.dir.join(format!("{log_name}.log")),
+            perf: self
+                .perf_dir
+                .as_ref()
+                .map(|dir| dir.join(format!("{}-{log_name}.perf.data", self.store.name()))),
         }
     }
 

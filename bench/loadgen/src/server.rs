@@ -31,6 +31,8 @@ pub struct ServerSpec {
     pub env: Vec<(String, String)>,
     /// Where its stdout and stderr go.
     pub log: PathBuf,
+    /// Record a CPU profile with `perf record` into this file, from ready to stop.
+    pub perf: Option<PathBuf>,
 }
 
 /// A running server. Stopped with [`Server::stop`]; killed if dropped while running.
@@ -42,6 +44,7 @@ pub struct Server {
     /// From spawn to the first successful `/readyz`.
     pub ready_after: Duration,
     log: PathBuf,
+    perf: Option<Child>,
 }
 
 /// A port nobody listens on right now.
@@ -94,6 +97,7 @@ impl Server {
         let pid = child.id().unwrap_or(0);
         let base_url = format!("http://127.0.0.1:{port}");
         let ready_after = wait_ready(&mut child, &base_url, &spec.log, timeout, started).await?;
+        let perf = spec.perf.as_ref().and_then(|out| start_perf(pid, out));
         Ok(Server {
             child,
             pid,
@@ -101,6 +105,7 @@ impl Server {
             port,
             ready_after,
             log: spec.log.clone(),
+            perf,
         })
     }
 
@@ -119,6 +124,20 @@ impl Server {
 
     /// SIGTERM, then SIGKILL after 15 s.
     pub async fn stop(mut self) {
+        if let Some(mut perf) = self.perf.take() {
+            if let Some(pid) = perf.id().and_then(|p| i32::try_from(p).ok()) {
+                // SAFETY: signalling our own child process; perf writes its file on SIGINT.
+                unsafe {
+                    libc::kill(pid, libc::SIGINT);
+                }
+            }
+            if tokio::time::timeout(Duration::from_secs(60), perf.wait())
+                .await
+                .is_err()
+            {
+                let _ = perf.kill().await;
+            }
+        }
         if let Ok(pid) = i32::try_from(self.pid)
             && pid > 0
         {
@@ -132,6 +151,28 @@ impl Server {
             .is_err()
         {
             let _ = self.child.kill().await;
+        }
+    }
+}
+
+/// `perf record` of the server's CPU time with call graphs; `None` (and a warning) when
+/// perf cannot start.
+fn start_perf(pid: u32, out: &Path) -> Option<Child> {
+    let child = Command::new("perf")
+        .args(["record", "-e", "cpu-clock", "-F", "499", "-g", "-p"])
+        .arg(pid.to_string())
+        .arg("-o")
+        .arg(out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn();
+    match child {
+        Ok(child) => Some(child),
+        Err(e) => {
+            eprintln!("warning: perf record: {e}");
+            None
         }
     }
 }

@@ -22,6 +22,8 @@ pub struct Options {
     pub work_dir: PathBuf,
     /// Keep the seeded stores (and server logs) instead of removing them.
     pub keep: bool,
+    /// Record a perf profile of every server into this directory.
+    pub perf_dir: Option<PathBuf>,
 }
 
 /// The machine and conditions, for the report's heading.
@@ -85,6 +87,9 @@ pub async fn run(options: &Options) -> (Vec<Row>, Conditions) {
         ..Conditions::default()
     };
     let _ = std::fs::create_dir_all(&options.work_dir);
+    if let Some(dir) = &options.perf_dir {
+        let _ = std::fs::create_dir_all(dir);
+    }
     let mut rows = Vec::new();
     for &store in &options.stores {
         let env = Env {
@@ -94,6 +99,7 @@ pub async fn run(options: &Options) -> (Vec<Row>, Conditions) {
             redis_url: options.redis_url.clone(),
             work_dir: options.work_dir.clone(),
             profile: options.profile.clone(),
+            perf_dir: options.perf_dir.clone(),
         };
         let handle = match env.fresh_store("seed").await {
             Ok(h) => h,
