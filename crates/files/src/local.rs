@@ -86,11 +86,10 @@ impl BlobStore for LocalStore {
         if fs::try_exists(&final_path).await? {
             return Err(BlobError::AlreadyExists);
         }
-        let tmp = TempFile {
+        let mut tmp = TempFile {
             path: shard.join(format!(".tmp-{id}-{:016x}", rand::random::<u64>())),
             armed: true,
         };
-        let mut tmp = tmp;
         let mut file = fs::OpenOptions::new()
             .write(true)
             .create_new(true)

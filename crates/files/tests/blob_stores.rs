@@ -309,7 +309,30 @@ async fn database_store_sqlite() -> TestResult {
     )
     .await?;
     let encrypted = EncryptedStore::new(DatabaseStore::new(db.clone()), &KEY);
-    conformance(&encrypted, Remains::Db(&db), 2 * MIB, 600_000).await
+    conformance(&encrypted, Remains::Db(&db), 2 * MIB, 600_000).await?;
+
+    // What a crash in the middle of an upload leaves is removed by the start-up sweep, and
+    // only once it is older than the grace period (an upload may still be running).
+    let orphan = BlobId::generate();
+    let long_ago = 1_000;
+    db.begin_blob(orphan.as_str(), DB_CHUNK_SIZE as i64, long_ago)
+        .await?;
+    db.put_blob_chunk(orphan.as_str(), 0, b"half").await?;
+    let running = BlobId::generate();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_millis() as i64;
+    db.begin_blob(running.as_str(), DB_CHUNK_SIZE as i64, now)
+        .await?;
+    let store = DatabaseStore::new(db.clone());
+    assert!(
+        !store.exists(&orphan).await?,
+        "incomplete blobs are invisible"
+    );
+    assert_eq!(store.sweep_pending(Duration::from_secs(3600)).await?, 1);
+    assert_eq!(db.blob_row_counts(orphan.as_str()).await?, (0, 0));
+    assert_eq!(db.blob_row_counts(running.as_str()).await?, (1, 0));
+    Ok(())
 }
 
 #[tokio::test]

@@ -103,6 +103,25 @@ async fn large_blobs_stream_in_bounded_memory() -> TestResult {
         );
     }
 
+    let pg = common::postgres_store().await;
+    let postgres = DatabaseStore::new(pg.store.clone());
+    let result = peak_while_streaming(&postgres, size).await;
+    pg.drop_database().await;
+    let peak = result?;
+    eprintln!(
+        "database (PostgreSQL): peak heap growth {} KiB for {} MiB",
+        peak / 1024,
+        size / MIB
+    );
+    // sqlx keeps each pooled connection's buffers at the size of the largest message it
+    // carried (a 255 KiB chunk each way): a fixed cost per connection, not per file.
+    assert!(
+        peak < 8 * MIB,
+        "PostgreSQL store held {} KiB while streaming {} MiB",
+        peak / 1024,
+        size / MIB
+    );
+
     // S3 holds a multipart part (5 MiB) and what the HTTP client copies of it.
     let bucket = format!("ferrochat-{}", common::suffix());
     let moto = common::start_moto(&bucket).await;
