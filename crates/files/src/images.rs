@@ -13,7 +13,7 @@ use image::{DynamicImage, ImageFormat, ImageReader, Limits};
 
 /// Largest width or height accepted.
 pub const MAX_SIDE: u32 = 10_000;
-/// Most memory a decode may allocate: a 8k × 8k RGBA image, or 10k × 10k greyscale.
+/// Most memory a decode may allocate: an 8k × 8k RGBA image, or 10k × 10k greyscale.
 pub const MAX_ALLOC: u64 = 256 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
