@@ -81,6 +81,16 @@ struct RunArgs {
     /// (`<store>-<scenario>.perf.data`; read with `perf report -i`).
     #[arg(long)]
     perf: Option<PathBuf>,
+    /// Run on a store seeded before with `ferrochat-bench seed` (its DATA_DIR) instead of
+    /// seeding a fresh one; with one --store. The store is left in place.
+    #[arg(long)]
+    reuse_data_dir: Option<PathBuf>,
+    /// PostgreSQL: the database seeded before (with --reuse-data-dir for the logs).
+    #[arg(long)]
+    reuse_database_url: Option<String>,
+    /// The manifest of the reused store (default: <reuse-data-dir>/bench-seed.json).
+    #[arg(long)]
+    reuse_manifest: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -147,6 +157,22 @@ async fn bench(scenarios: Vec<String>, profile: Profile, args: RunArgs) -> Resul
             args.server_bin.display()
         );
     }
+    let reuse = match (&args.reuse_data_dir, args.store) {
+        (None, _) => None,
+        (Some(_), StoresArg::Both) => bail!("--reuse-data-dir needs --store sqlite or postgres"),
+        (Some(dir), _) => Some(suite::Reuse {
+            data_dir: dir.clone(),
+            database_url: args.reuse_database_url.clone(),
+            manifest: args
+                .reuse_manifest
+                .clone()
+                .unwrap_or_else(|| dir.join("bench-seed.json")),
+        }),
+    };
+    if args.store == StoresArg::Postgres && reuse.as_ref().is_some_and(|r| r.database_url.is_none())
+    {
+        bail!("--store postgres with --reuse-data-dir needs --reuse-database-url");
+    }
     let options = Options {
         server_bin: args.server_bin.clone(),
         stores: args.store.kinds(),
@@ -157,6 +183,7 @@ async fn bench(scenarios: Vec<String>, profile: Profile, args: RunArgs) -> Resul
         work_dir: args.work_dir,
         keep: args.keep,
         perf_dir: args.perf,
+        reuse,
     };
     let (rows, conditions) = suite::run(&options).await;
     let heading = format!(

@@ -24,6 +24,16 @@ pub struct Options {
     pub keep: bool,
     /// Record a perf profile of every server into this directory.
     pub perf_dir: Option<PathBuf>,
+    /// Run on a store seeded before (`ferrochat-bench seed`) instead of a fresh one.
+    pub reuse: Option<Reuse>,
+}
+
+/// A store seeded earlier: its DATA_DIR (SQLite), database (PostgreSQL) and manifest.
+#[derive(Debug, Clone)]
+pub struct Reuse {
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    pub manifest: PathBuf,
 }
 
 /// The machine and conditions, for the report's heading.
@@ -72,6 +82,21 @@ fn needs_seed(scenario: &str, store: StoreKind) -> bool {
     }
 }
 
+async fn run_scenarios(options: &Options, ctx: &Ctx<'_>, rows: &mut Vec<Row>) {
+    let store = ctx.env.store.name();
+    for scenario in &options.scenarios {
+        println!("[{store}] {scenario} ...");
+        let at = Instant::now();
+        let new_rows = scenarios::run(scenario, ctx).await;
+        print!("{}", text_table(&new_rows));
+        println!(
+            "[{store}] {scenario} took {:.0} s",
+            at.elapsed().as_secs_f64()
+        );
+        rows.extend(new_rows);
+    }
+}
+
 /// Runs everything asked; prints each scenario's rows as they come.
 pub async fn run(options: &Options) -> (Vec<Row>, Conditions) {
     let started = Instant::now();
@@ -101,6 +126,29 @@ pub async fn run(options: &Options) -> (Vec<Row>, Conditions) {
             profile: options.profile.clone(),
             perf_dir: options.perf_dir.clone(),
         };
+        if let Some(reuse) = &options.reuse {
+            let handle = crate::runner::StoreHandle {
+                kind: store,
+                dir: reuse.data_dir.clone(),
+                database_url: reuse.database_url.clone(),
+            };
+            let manifest = match Manifest::load(&reuse.manifest) {
+                Ok(m) => m,
+                Err(e) => {
+                    let mut row = Row::failed(0, "seed", e.to_string());
+                    row.store = store.name().into();
+                    rows.push(row);
+                    continue;
+                }
+            };
+            let ctx = Ctx {
+                env: &env,
+                store: &handle,
+                manifest: &manifest,
+            };
+            run_scenarios(options, &ctx, &mut rows).await;
+            continue;
+        }
         let handle = match env.fresh_store("seed").await {
             Ok(h) => h,
             Err(e) => {
@@ -148,18 +196,7 @@ pub async fn run(options: &Options) -> (Vec<Row>, Conditions) {
             store: &handle,
             manifest: &manifest,
         };
-        for scenario in &options.scenarios {
-            println!("[{}] {scenario} ...", store.name());
-            let at = Instant::now();
-            let new_rows = scenarios::run(scenario, &ctx).await;
-            print!("{}", text_table(&new_rows));
-            println!(
-                "[{}] {scenario} took {:.0} s",
-                store.name(),
-                at.elapsed().as_secs_f64()
-            );
-            rows.extend(new_rows);
-        }
+        run_scenarios(options, &ctx, &mut rows).await;
         if options.keep {
             println!("kept {} ({:?})", handle.dir.display(), handle.database_url);
         } else {
