@@ -69,6 +69,14 @@ pub const KEYS: &[(&str, &str)] = &[
         "prefix of every Redis key this cluster uses (default ferrochat:)",
     ),
     (
+        "CLAMD_URL",
+        "tcp://host:port or unix:/path of a clamd to scan every upload with (default: no scanning)",
+    ),
+    (
+        "FILE_ENCRYPTION_KEY",
+        "64 hex digits: encrypt uploaded files at rest with AES-256-GCM (default: not encrypted)",
+    ),
+    (
         "PRESENCE_TTL_MS",
         "cluster mode: a node whose heartbeat is older than this counts as dead and its users go offline (default 10000; heartbeats every third of it)",
     ),
@@ -97,6 +105,26 @@ pub struct Config {
     pub presence_ttl: std::time::Duration,
     /// `OVERWRITE_SETTING_<id>` values, raw.
     pub setting_overrides: Vec<(String, String)>,
+    /// `CLAMD_URL`: scan uploads with this clamd.
+    pub clamd_url: Option<String>,
+    /// `FILE_ENCRYPTION_KEY`: hex key for encryption at rest (never printed).
+    pub file_encryption_key: Option<Secret>,
+}
+
+/// A configuration value that must never reach a log: its `Debug` hides it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"***\"")
+    }
 }
 
 #[derive(Clone)]
@@ -253,6 +281,10 @@ impl Config {
             redis_prefix: get("REDIS_PREFIX").unwrap_or_else(|| "ferrochat:".into()),
             presence_ttl,
             setting_overrides,
+            clamd_url: get("CLAMD_URL").filter(|v| !v.trim().is_empty()),
+            file_encryption_key: get("FILE_ENCRYPTION_KEY")
+                .filter(|v| !v.trim().is_empty())
+                .map(Secret),
         })
     }
 }

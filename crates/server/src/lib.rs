@@ -75,6 +75,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         None => None,
     };
     let presence = realtime::presence::Presence::new(cluster_presence, config.presence_ttl);
+    let files = services::file_storage::FileStorage::open(&config, &settings, &store).await?;
     let state = AppState::new(Inner {
         config,
         store,
@@ -87,6 +88,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         bus,
         hub,
         presence,
+        files,
         instance_id,
         started_at: now,
     });
@@ -131,6 +133,7 @@ fn spawn_housekeeping(state: AppState) {
             state.rate_limits.forget_idle();
             state.ddp_limits.forget_idle();
             state.login_guard.forget_old(now);
+            services::uploads::sweep(&state).await;
         }
     });
 }

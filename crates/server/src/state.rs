@@ -33,6 +33,8 @@ pub struct Inner {
     pub hub: Arc<Hub>,
     /// Who is online, on this node (and through Redis, in the cluster).
     pub presence: Arc<Presence>,
+    /// Uploaded files' blob store, scanner and spool.
+    pub files: crate::services::file_storage::FileStorage,
     /// Sent as `X-Instance-ID`; distinguishes nodes of a cluster.
     pub instance_id: String,
     pub started_at: i64,

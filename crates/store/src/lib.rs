@@ -24,6 +24,7 @@ pub mod settings;
 pub mod subscriptions;
 pub mod tokens;
 pub mod trash;
+pub mod uploads;
 pub mod users;
 
 pub use db::{Dialect, Store, StoreOptions, redact as redact_url};

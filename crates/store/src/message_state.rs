@@ -479,7 +479,7 @@ impl Store {
 }
 
 /// `text` with LIKE's wildcards (and the escape character) taken literally.
-fn like_escape(text: &str) -> String {
+pub(crate) fn like_escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {

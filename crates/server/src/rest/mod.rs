@@ -20,6 +20,7 @@ pub mod roles;
 pub mod rooms;
 pub mod settings;
 pub mod subscriptions;
+pub mod uploads;
 pub mod users;
 
 use axum::Router;
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(message_sync::routes())
         .merge(rooms::routes())
         .merge(subscriptions::routes())
+        .merge(uploads::routes())
         .merge(settings::routes())
         .merge(method_call::routes())
         .merge(permissions::routes())
@@ -63,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         ));
     api.merge(crate::realtime::routes())
         .merge(custom_emoji::image_routes())
+        .merge(uploads::download_routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(

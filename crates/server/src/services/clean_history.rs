@@ -8,7 +8,7 @@ use serde_json::json;
 use std::net::IpAddr;
 
 use crate::error::{Error, Result};
-use crate::services::{audit, events, message_access};
+use crate::services::{audit, events, message_access, uploads};
 use crate::state::AppState;
 
 /// Deletes the messages in `range`; returns how many went.
@@ -39,6 +39,9 @@ pub async fn clean(
         ));
     }
     let deleted = state.store.delete_history(rid, &range, now_ms()).await?;
+    for message in &deleted {
+        uploads::delete_files_of(state, message).await;
+    }
     if !deleted.is_empty() {
         events::notify_room(
             state,

@@ -11,7 +11,7 @@ use ferrochat_store::messages::{Delivery, HistoryQuery};
 use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
-use crate::services::{direct, events, markdown, rooms};
+use crate::services::{direct, events, markdown, rooms, uploads};
 use crate::state::AppState;
 
 /// A message as a client submits it. Fields the server owns (`u`, `ts`, `mentions`,
@@ -164,6 +164,30 @@ async fn thread_root(state: &AppState, room: &Room, tmid: &str) -> Result<String
 
 /// Validates and stores a message from a user.
 pub async fn send(state: &AppState, sender: &User, room: &Room, new: NewMessage) -> Result<Sent> {
+    send_with_fields(state, sender, room, new, &[]).await
+}
+
+/// [`send`] for a message that carries an uploaded file: `fields` are the server-made
+/// `file` / `files` descriptions, which no client can set.
+pub async fn send_with_file(
+    state: &AppState,
+    sender: &User,
+    room: &Room,
+    new: NewMessage,
+    fields: &[(&str, Value)],
+) -> Result<Message> {
+    Ok(send_with_fields(state, sender, room, new, fields)
+        .await?
+        .into_message())
+}
+
+async fn send_with_fields(
+    state: &AppState,
+    sender: &User,
+    room: &Room,
+    new: NewMessage,
+    server_fields: &[(&str, Value)],
+) -> Result<Sent> {
     if let Some(id) = &new.id {
         if id.is_empty()
             || id.len() > 64
@@ -222,6 +246,11 @@ pub async fn send(state: &AppState, sender: &User, room: &Room, new: NewMessage)
     ] {
         if let Some(value) = value {
             extra.insert(key.into(), value);
+        }
+    }
+    for (key, value) in server_fields {
+        if *key != "attachments" {
+            extra.insert((*key).to_owned(), value.clone());
         }
     }
     extra.insert(
@@ -628,6 +657,7 @@ pub async fn delete(
         state.store.delete_message(&message, now, keep).await?;
         events::message_deleted(state, &message).await;
     }
+    uploads::delete_files_of(state, &message).await;
     Ok(message)
 }
 
