@@ -392,3 +392,88 @@ both_stores!(
         assert!(stderr.contains("FileUpload_Storage_Type"), "{stderr}");
     }
 );
+
+/// Starts a server on SQLite with extra settings and environment.
+async fn server_with(envs: &[(&str, &str)]) -> Server {
+    Server::start_with(Backend::Sqlite, envs).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn infected_uploads_are_refused_and_never_stored() {
+    let clamd = ferrochat_test_services::start_clamd("10M").await;
+    let clamd_url = format!("tcp://127.0.0.1:{}", clamd.port);
+    let server = server_with(&[("CLAMD_URL", &clamd_url)]).await;
+    let admin = server.admin().await;
+    let rid = group(&admin, &[]).await;
+    let (status, body, _) = post_file(
+        &admin,
+        &format!("/api/v1/rooms.media/{rid}"),
+        "eicar.txt",
+        ferrochat_test_services::EICAR.to_vec(),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (status, body["errorType"].as_str()),
+        (400, Some("error-virus-detected")),
+        "{body}"
+    );
+    let store = open_store(&server).await;
+    assert!(store.stale_uploads(i64::MAX).await.unwrap().is_empty());
+    let blobs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM blob_files")
+        .fetch_one(
+            &sqlx::SqlitePool::connect(&server.database_url)
+                .await
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(blobs, 0, "an infected file reached storage");
+    // Clean files pass the same scanner.
+    let (status, body, _) = post_file(
+        &admin,
+        &format!("/api/v1/rooms.upload/{rid}"),
+        "clean.png",
+        png(),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // With the scanner gone, uploads are refused rather than accepted unscanned.
+    drop(clamd);
+    let (status, _, _) = post_file(
+        &admin,
+        &format!("/api/v1/rooms.media/{rid}"),
+        "later.png",
+        png(),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 503);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_in_s3() {
+    let bucket = "ferrochat-uploads";
+    let moto = ferrochat_test_services::start_moto(bucket).await;
+    let endpoint = format!("http://127.0.0.1:{}", moto.port);
+    let server = server_with(&[
+        ("OVERWRITE_SETTING_FileUpload_Storage_Type", "AmazonS3"),
+        ("OVERWRITE_SETTING_FileUpload_S3_Bucket", bucket),
+        ("OVERWRITE_SETTING_FileUpload_S3_BucketURL", &endpoint),
+        ("OVERWRITE_SETTING_FileUpload_S3_Region", "us-east-1"),
+        ("OVERWRITE_SETTING_FileUpload_S3_AWSAccessKeyId", "testing"),
+        (
+            "OVERWRITE_SETTING_FileUpload_S3_AWSSecretAccessKey",
+            "testing",
+        ),
+        ("OVERWRITE_SETTING_FileUpload_S3_ForcePathStyle", "true"),
+    ])
+    .await;
+    upload_flow(server).await;
+    // The bytes went to the bucket.
+    let (status, listing) =
+        ferrochat_test_services::http(moto.port, "GET", &format!("/{bucket}")).await;
+    assert_eq!(status, 200);
+    assert!(listing.contains("<Key>"), "{listing}");
+}
