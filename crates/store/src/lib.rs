@@ -8,6 +8,7 @@
 //! connection; reads use a separate pool and see committed data through WAL.
 
 pub mod audit;
+pub mod avatars;
 pub mod blobs;
 pub mod custom_emoji;
 mod db;

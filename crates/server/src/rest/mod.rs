@@ -2,6 +2,7 @@
 //! read parameters, call one service function, shape the reply.
 
 pub mod audit;
+pub mod avatars;
 pub mod auth;
 pub mod channels;
 pub mod chat;
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .merge(rooms::routes())
         .merge(subscriptions::routes())
         .merge(uploads::routes())
+        .merge(avatars::routes())
         .merge(settings::routes())
         .merge(method_call::routes())
         .merge(permissions::routes())
@@ -66,6 +68,7 @@ pub fn router(state: AppState) -> Router {
     api.merge(crate::realtime::routes())
         .merge(custom_emoji::image_routes())
         .merge(uploads::download_routes())
+        .merge(avatars::image_routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(

@@ -6,6 +6,7 @@ pub mod access;
 pub mod access_tokens;
 pub mod audit;
 pub mod auth;
+pub mod avatars;
 pub mod authz;
 pub mod clean_history;
 pub mod custom_emoji;

@@ -178,6 +178,37 @@ async fn identify(spooled: &Spooled, content_type: &str) -> Option<(u32, u32, St
     .flatten()
 }
 
+/// The first bytes of a spooled file (what its type is decided from).
+pub async fn head_of(spooled: &Spooled) -> Result<Vec<u8>> {
+    head_bytes(&spooled.path).await
+}
+
+/// Refuses an image whose header cannot be read or that is too large to decode safely.
+pub async fn check_image(spooled: &Spooled) -> Result<()> {
+    let bytes = tokio::fs::read(&spooled.path).await.map_err(io_error)?;
+    let readable = tokio::task::spawn_blocking(move || images::image_info(&bytes).is_ok())
+        .await
+        .unwrap_or(false);
+    if readable {
+        Ok(())
+    } else {
+        Err(Error::failure(
+            "error-invalid-image",
+            "The image cannot be read or is too large",
+        ))
+    }
+}
+
+/// Streams a spooled file into the blob store under `id`.
+pub async fn put_spooled(state: &AppState, id: &BlobId, spooled: &Spooled) -> Result<u64> {
+    state
+        .files
+        .blobs
+        .put(id, file_stream(&spooled.path).await?)
+        .await
+        .map_err(blob_error)
+}
+
 /// Checks, scans and stores a spooled file; records it as an unconfirmed upload of `room`.
 pub async fn store(
     state: &AppState,
@@ -219,12 +250,7 @@ pub async fn store(
         }
     }
     let id = BlobId::generate();
-    let stored = state
-        .files
-        .blobs
-        .put(&id, file_stream(&spooled.path).await?)
-        .await
-        .map_err(blob_error)?;
+    let stored = put_spooled(state, &id, &spooled).await?;
     let mut extra = Map::new();
     if let Some(description) = description.filter(|d| !d.trim().is_empty()) {
         extra.insert("description".into(), json!(description));
