@@ -477,3 +477,117 @@ async fn uploads_in_s3() {
     assert_eq!(status, 200);
     assert!(listing.contains("<Key>"), "{listing}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_off_upload_leaves_nothing() {
+    use tokio::io::AsyncWriteExt;
+    let server = server_with(&[]).await;
+    let admin = server.admin().await;
+    let rid = group(&admin, &[]).await;
+    // A multipart body that promises a megabyte and stops after a few kilobytes.
+    let boundary = "ferrochat-boundary";
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.bin\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    );
+    let request = format!(
+        "POST /api/v1/rooms.media/{rid} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-User-Id: {}\r\n\
+         X-Auth-Token: {}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n\
+         Content-Length: {}\r\n\r\n{head}",
+        admin.user_id.clone().unwrap(),
+        admin.token.clone().unwrap(),
+        1024 * 1024,
+    );
+    let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", server.port()))
+        .await
+        .unwrap();
+    socket.write_all(request.as_bytes()).await.unwrap();
+    socket.write_all(&vec![7u8; 64 * 1024]).await.unwrap();
+    socket.flush().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    drop(socket);
+    // The server gives up on the request; nothing of it stays.
+    let spool = server.data_dir.join("spool");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let left: Vec<_> = std::fs::read_dir(&spool).unwrap().collect();
+        if left.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "spool not cleaned: {left:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let store = open_store(&server).await;
+    assert!(store.stale_uploads(i64::MAX).await.unwrap().is_empty());
+    // The server is fine and takes the next upload.
+    let (status, _, _) = post_file(
+        &admin,
+        &format!("/api/v1/rooms.upload/{rid}"),
+        "ok.png",
+        png(),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200);
+}
+
+both_stores!(large_images_get_a_thumbnail, |server| async move {
+    let admin = server.admin().await;
+    let rid = group(&admin, &[]).await;
+    let picture = image::RgbImage::from_fn(1000, 600, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    });
+    let mut png_bytes = std::io::Cursor::new(Vec::new());
+    picture
+        .write_to(&mut png_bytes, image::ImageFormat::Png)
+        .unwrap();
+    let (status, body, _) = post_file(
+        &admin,
+        &format!("/api/v1/rooms.upload/{rid}"),
+        "landscape.png",
+        png_bytes.into_inner(),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let message = &body["message"];
+    let files = message["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2, "{message}");
+    let attachment = &message["attachments"][0];
+    assert_eq!(
+        attachment["image_dimensions"],
+        json!({"width": 1000, "height": 600})
+    );
+    let thumb_url = attachment["image_url"].as_str().unwrap().to_owned();
+    assert_ne!(thumb_url, attachment["title_link"].as_str().unwrap());
+    let thumb = fetch(&server, Some(&admin), &thumb_url, None).await;
+    assert_eq!(thumb.status(), 200);
+    assert_eq!(thumb.headers()["content-type"], "image/jpeg");
+    let small = image::load_from_memory(&thumb.bytes().await.unwrap()).unwrap();
+    assert!(
+        small.width() <= 480 && small.height() <= 360,
+        "{}x{}",
+        small.width(),
+        small.height()
+    );
+    // The list shows the file once; deleting the message removes both.
+    let listed = admin
+        .get_ok("/api/v1/groups.files", &[("roomId", &rid)])
+        .await;
+    assert_eq!(listed["total"], 1, "{listed}");
+    admin
+        .post_ok(
+            "/api/v1/chat.delete",
+            json!({"roomId": rid, "msgId": message["_id"]}),
+        )
+        .await;
+    assert_eq!(
+        fetch(&server, Some(&admin), &thumb_url, None)
+            .await
+            .status(),
+        404
+    );
+});

@@ -24,10 +24,12 @@ pub struct Upload {
     pub updated_at: i64,
     /// `description`, `identify` (image dimensions), `etag`, the message it belongs to…
     pub extra: Map<String, Value>,
+    /// For a thumbnail: the upload it was made from.
+    pub thumb_of: Option<String>,
 }
 
-const COLUMNS: &str =
-    "id, rid, user_id, username, name, type, size, store, complete, uploaded_at, updated_at, extra";
+const COLUMNS: &str = "id, rid, user_id, username, name, type, size, store, complete, uploaded_at, \
+     updated_at, extra, thumb_of";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Upload> {
     Ok(Upload {
@@ -43,13 +45,14 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Upload> {
         uploaded_at: get(row, "uploaded_at")?,
         updated_at: get(row, "updated_at")?,
         extra: object(&get::<String>(row, "extra")?)?,
+        thumb_of: get(row, "thumb_of")?,
     })
 }
 
 impl Store {
     pub async fn insert_upload(&self, upload: &Upload) -> Result<()> {
         sqlx::query(&format!(
-            "INSERT INTO uploads ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+            "INSERT INTO uploads ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         ))
         .bind(&upload.id)
         .bind(&upload.rid)
@@ -63,6 +66,7 @@ impl Store {
         .bind(upload.uploaded_at)
         .bind(upload.updated_at)
         .bind(json_text(&upload.extra))
+        .bind(upload.thumb_of.as_deref())
         .execute(&self.write)
         .await
         .map_err(classify)?;
@@ -102,7 +106,7 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    /// A room's confirmed files, newest first, optionally by name (case-insensitive
+    /// A room's confirmed files (thumbnails left out), newest first, optionally by name (case-insensitive
     /// substring), and how many there are.
     pub async fn room_uploads(
         &self,
@@ -110,7 +114,7 @@ impl Store {
         name: Option<&str>,
         page: Page,
     ) -> Result<(Vec<Upload>, i64)> {
-        let mut condition = String::from(" WHERE rid = $1 AND complete = $2");
+        let mut condition = String::from(" WHERE rid = $1 AND complete = $2 AND thumb_of IS NULL");
         let pattern = name
             .filter(|n| !n.is_empty())
             .map(|n| format!("%{}%", crate::message_state::like_escape(&n.to_lowercase())));

@@ -160,22 +160,63 @@ fn plain_or_binary(head: &[u8]) -> &'static str {
     }
 }
 
-/// Width, height and a base64 preview of an image, when it is one and small enough.
-async fn identify(spooled: &Spooled, content_type: &str) -> Option<(u32, u32, String)> {
+/// What an image upload yields besides its bytes.
+struct Identified {
+    width: u32,
+    height: u32,
+    /// Base64 of a tiny version, shown while the image loads (`image_preview`).
+    preview: String,
+    /// A smaller copy for the message, when the image exceeds the thumbnail box.
+    thumbnail: Option<images::Thumbnail>,
+}
+
+/// Dimensions, preview and thumbnail of an image, when it is one and small enough to decode.
+async fn identify(
+    spooled: &Spooled,
+    content_type: &str,
+    thumbnail_box: Option<(u32, u32)>,
+) -> Option<Identified> {
     if !content_type.starts_with("image/") || spooled.size > MAX_IDENTIFIED_IMAGE {
         return None;
     }
     let bytes = tokio::fs::read(&spooled.path).await.ok()?;
     tokio::task::spawn_blocking(move || {
         let (width, height) = images::image_info(&bytes).ok()?;
-        let preview = images::thumbnail(&bytes, PREVIEW_SIDE).ok()?;
+        let small = images::thumbnail(&bytes, PREVIEW_SIDE).ok()?;
         use base64::Engine;
-        let encoded = base64::engine::general_purpose::STANDARD.encode(&preview.bytes);
-        Some((width, height, encoded))
+        let preview = base64::engine::general_purpose::STANDARD.encode(&small.bytes);
+        // Fit the box by its shorter side, so any aspect ratio stays inside it.
+        let thumbnail = thumbnail_box
+            .filter(|(w, h)| width > *w || height > *h)
+            .and_then(|(w, h)| images::thumbnail(&bytes, w.min(h)).ok());
+        Some(Identified {
+            width,
+            height,
+            preview,
+            thumbnail,
+        })
     })
     .await
     .ok()
     .flatten()
+}
+
+fn thumbnail_box(state: &AppState) -> Option<(u32, u32)> {
+    if !state
+        .settings
+        .bool("Message_Attachments_Thumbnails_Enabled")
+    {
+        return None;
+    }
+    let side = |id: &str| {
+        u32::try_from(state.settings.int(id))
+            .ok()
+            .filter(|v| *v > 0)
+    };
+    Some((
+        side("Message_Attachments_Thumbnails_Width")?,
+        side("Message_Attachments_Thumbnails_Height")?,
+    ))
 }
 
 /// The first bytes of a spooled file (what its type is decided from).
@@ -255,14 +296,33 @@ pub async fn store(
     if let Some(description) = description.filter(|d| !d.trim().is_empty()) {
         extra.insert("description".into(), json!(description));
     }
-    if let Some((width, height, preview)) = identify(&spooled, content_type).await {
+    let now = now_ms();
+    if let Some(image) = identify(&spooled, content_type, thumbnail_box(state)).await {
         extra.insert(
             "identify".into(),
-            json!({"size": {"width": width, "height": height}}),
+            json!({"size": {"width": image.width, "height": image.height}}),
         );
-        extra.insert("preview".into(), json!(preview));
+        extra.insert("preview".into(), json!(image.preview));
+        if let Some(thumbnail) = image.thumbnail {
+            match store_thumbnail(
+                state,
+                user,
+                room,
+                &spooled.name,
+                id.as_str(),
+                thumbnail,
+                now,
+            )
+            .await
+            {
+                Ok(thumb_id) => {
+                    extra.insert("thumb_id".into(), json!(thumb_id));
+                }
+                // The original is still good; the message shows it in full.
+                Err(e) => tracing::warn!(error = %e, "could not store a thumbnail"),
+            }
+        }
     }
-    let now = now_ms();
     let upload = Upload {
         id: id.as_str().to_owned(),
         rid: room.id.clone(),
@@ -276,12 +336,53 @@ pub async fn store(
         uploaded_at: now,
         updated_at: now,
         extra,
+        thumb_of: None,
     };
     if let Err(e) = state.store.insert_upload(&upload).await {
         let _ = state.files.blobs.delete(&id).await;
         return Err(e.into());
     }
     Ok(upload)
+}
+
+/// Stores a thumbnail of upload `original` as an upload of its own; returns its id.
+async fn store_thumbnail(
+    state: &AppState,
+    user: &User,
+    room: &Room,
+    name: &str,
+    original: &str,
+    thumbnail: images::Thumbnail,
+    now: i64,
+) -> Result<String> {
+    let id = BlobId::generate();
+    let size = thumbnail.bytes.len() as i64;
+    let chunk: std::result::Result<Bytes, std::io::Error> = Ok(Bytes::from(thumbnail.bytes));
+    let body: ByteStream = Box::pin(futures_util::stream::iter([chunk]));
+    state.files.blobs.put(&id, body).await.map_err(blob_error)?;
+    let upload = Upload {
+        id: id.as_str().to_owned(),
+        rid: room.id.clone(),
+        user_id: user.id.clone(),
+        username: user.username.clone(),
+        name: format!("thumb-{name}"),
+        content_type: thumbnail.content_type.to_owned(),
+        size,
+        store: state.files.backend.to_owned(),
+        complete: false,
+        uploaded_at: now,
+        updated_at: now,
+        extra: Map::from_iter([(
+            "identify".to_owned(),
+            json!({"size": {"width": thumbnail.width, "height": thumbnail.height}}),
+        )]),
+        thumb_of: Some(original.to_owned()),
+    };
+    if let Err(e) = state.store.insert_upload(&upload).await {
+        let _ = state.files.blobs.delete(&id).await;
+        return Err(e.into());
+    }
+    Ok(upload.id)
 }
 
 /// The path clients fetch a file from.
@@ -293,20 +394,29 @@ pub fn url(upload: &Upload) -> String {
     )
 }
 
-/// The message fields that describe an attached file (`file`, `files`, `attachments`).
-fn message_fields(upload: &Upload, description: Option<&str>) -> Vec<(&'static str, Value)> {
-    let link = url(upload);
+fn file_doc(upload: &Upload) -> Value {
     let format = upload
         .name
         .rsplit_once('.')
         .map(|(_, ext)| ext.to_ascii_lowercase());
-    let file = json!({
+    json!({
         "_id": upload.id,
         "name": upload.name,
         "type": upload.content_type,
         "size": upload.size,
         "format": format.unwrap_or_default(),
-    });
+    })
+}
+
+/// The message fields that describe an attached file (`file`, `files`, `attachments`); an
+/// image with a thumbnail shows the thumbnail and lists both.
+fn message_fields(
+    upload: &Upload,
+    thumbnail: Option<&Upload>,
+    description: Option<&str>,
+) -> Vec<(&'static str, Value)> {
+    let link = url(upload);
+    let file = file_doc(upload);
     let mut attachment = json!({
         "ts": iso(upload.uploaded_at),
         "title": upload.name,
@@ -320,7 +430,7 @@ fn message_fields(upload: &Upload, description: Option<&str>) -> Vec<(&'static s
     let kind = upload.content_type.split('/').next().unwrap_or_default();
     match kind {
         "image" => {
-            attachment["image_url"] = json!(link);
+            attachment["image_url"] = json!(thumbnail.map_or_else(|| link.clone(), url));
             attachment["image_type"] = json!(upload.content_type);
             attachment["image_size"] = json!(upload.size);
             if let Some(size) = upload.extra.get("identify").and_then(|i| i.get("size")) {
@@ -337,9 +447,11 @@ fn message_fields(upload: &Upload, description: Option<&str>) -> Vec<(&'static s
         }
         _ => {}
     }
+    let mut files = vec![file.clone()];
+    files.extend(thumbnail.map(file_doc));
     vec![
-        ("file", file.clone()),
-        ("files", json!([file])),
+        ("file", file),
+        ("files", json!(files)),
         ("attachments", json!([attachment])),
     ]
 }
@@ -373,7 +485,11 @@ pub async fn confirm(
         tmid,
         ..NewMessage::default()
     };
-    let fields = message_fields(&upload, description.as_deref());
+    let mut thumbnail = match upload.extra.get("thumb_id").and_then(Value::as_str) {
+        Some(id) => state.store.upload(id).await?,
+        None => None,
+    };
+    let fields = message_fields(&upload, thumbnail.as_ref(), description.as_deref());
     new.attachments = fields
         .iter()
         .find(|(k, _)| *k == "attachments")
@@ -383,6 +499,12 @@ pub async fn confirm(
         .extra
         .insert("message_id".into(), json!(sent.id.clone()));
     state.store.complete_upload(&upload, now_ms()).await?;
+    if let Some(thumbnail) = thumbnail.as_mut() {
+        thumbnail
+            .extra
+            .insert("message_id".into(), json!(sent.id.clone()));
+        state.store.complete_upload(thumbnail, now_ms()).await?;
+    }
     Ok(sent)
 }
 
