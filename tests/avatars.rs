@@ -89,13 +89,24 @@ both_stores!(avatars_from_initials_to_images, |server| async move {
         (400, Some("error-invalid-image")),
         "{body}"
     );
-    let (status, body, _) = bob
-        .post(
-            "/api/v1/users.setAvatar",
-            json!({"avatarUrl": "http://169.254.169.254/latest"}),
-        )
-        .await;
-    assert_eq!(status, 400, "{body}");
+    // URLs may not point the server at its own network.
+    for url in [
+        "http://169.254.169.254/latest/meta-data".to_owned(),
+        format!("{}/avatar/{bob_name}", server.url),
+        "http://[::1]/x.png".to_owned(),
+        "http://10.0.0.1/x.png".to_owned(),
+        "file:///etc/passwd".to_owned(),
+        "not a url".to_owned(),
+    ] {
+        let (status, body, _) = bob
+            .post("/api/v1/users.setAvatar", json!({"avatarUrl": url}))
+            .await;
+        assert_eq!(
+            (status, body["errorType"].as_str()),
+            (400, Some("error-url-not-allowed")),
+            "{url}: {body}"
+        );
+    }
     let (status, body, _) = set_avatar(&bob, png(), &[]).await;
     assert_eq!(status, 200, "{body}");
     let event = watcher.event("stream-notify-logged", "updateAvatar").await;
@@ -219,3 +230,41 @@ both_stores!(avatars_from_initials_to_images, |server| async move {
         403
     );
 });
+
+both_stores!(
+    avatars_from_urls_on_an_intranet,
+    envs = [("OUTBOUND_ALLOW_PRIVATE_NETWORKS", "true")],
+    |server| async move {
+        let admin = server.admin().await;
+        let bob_name = unique("bob");
+        let bob = server.create_user(&admin, &bob_name).await;
+        let (status, body, _) = set_avatar(&admin, png(), &[]).await;
+        assert_eq!(status, 200, "{body}");
+        // Fetched from this very server, which the setting allows.
+        let url = format!(
+            "{}/avatar/{TEST_ADMIN}?rc_uid={}&rc_token={}",
+            server.url,
+            admin.user_id.clone().unwrap(),
+            admin.token.clone().unwrap()
+        );
+        bob.post_ok("/api/v1/users.setAvatar", json!({"avatarUrl": url}))
+            .await;
+        let fetched = fetch(&server, &format!("/avatar/{bob_name}"), Some(&admin), None).await;
+        assert_eq!(fetched.headers()["content-type"], "image/png");
+        assert_eq!(fetched.bytes().await.unwrap().to_vec(), png());
+        // What comes back must still be an image.
+        let svg_url = format!(
+            "{}/avatar/someone-else?rc_uid={}&rc_token={}",
+            server.url,
+            admin.user_id.clone().unwrap(),
+            admin.token.clone().unwrap()
+        );
+        let (status, body, _) = bob
+            .post("/api/v1/users.setAvatar", json!({"avatarUrl": svg_url}))
+            .await;
+        assert_eq!(
+            (status, body["errorType"].as_str()),
+            (400, Some("error-invalid-image"))
+        );
+    }
+);

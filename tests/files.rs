@@ -187,6 +187,24 @@ async fn upload_flow(server: Server) {
         404
     );
 
+    // A deleted member's token no longer opens anything.
+    let dave_name = unique("dave");
+    let dave = server.create_user(&admin, &dave_name).await;
+    admin
+        .post_ok(
+            "/api/v1/groups.invite",
+            json!({"roomId": rid, "username": dave_name}),
+        )
+        .await;
+    assert_eq!(fetch(&server, Some(&dave), &url, None).await.status(), 200);
+    admin
+        .post_ok(
+            "/api/v1/users.delete",
+            json!({"userId": dave.user_id.clone().unwrap(), "confirmRelinquish": true}),
+        )
+        .await;
+    assert_eq!(fetch(&server, Some(&dave), &url, None).await.status(), 403);
+
     // Listed with the room.
     let listed = bob
         .get_ok("/api/v1/groups.files", &[("roomId", &rid)])

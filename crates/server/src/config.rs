@@ -77,6 +77,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "64 hex digits: encrypt uploaded files at rest with AES-256-GCM (default: not encrypted)",
     ),
     (
+        "OUTBOUND_ALLOW_PRIVATE_NETWORKS",
+        "true: URLs users give (avatar URLs) may point into private networks; off by default so no one can make the server fetch from its own network",
+    ),
+    (
         "PRESENCE_TTL_MS",
         "cluster mode: a node whose heartbeat is older than this counts as dead and its users go offline (default 10000; heartbeats every third of it)",
     ),
@@ -105,6 +109,8 @@ pub struct Config {
     pub presence_ttl: std::time::Duration,
     /// `OVERWRITE_SETTING_<id>` values, raw.
     pub setting_overrides: Vec<(String, String)>,
+    /// `OUTBOUND_ALLOW_PRIVATE_NETWORKS`: user-given URLs may point at private addresses.
+    pub outbound_allow_private: bool,
     /// `CLAMD_URL`: scan uploads with this clamd.
     pub clamd_url: Option<String>,
     /// `FILE_ENCRYPTION_KEY`: hex key for encryption at rest (never printed).
@@ -281,6 +287,8 @@ impl Config {
             redis_prefix: get("REDIS_PREFIX").unwrap_or_else(|| "ferrochat:".into()),
             presence_ttl,
             setting_overrides,
+            outbound_allow_private: get("OUTBOUND_ALLOW_PRIVATE_NETWORKS")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1"),
             clamd_url: get("CLAMD_URL").filter(|v| !v.trim().is_empty()),
             file_encryption_key: get("FILE_ENCRYPTION_KEY")
                 .filter(|v| !v.trim().is_empty())

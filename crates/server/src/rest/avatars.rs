@@ -58,8 +58,8 @@ async fn target(
     .await
 }
 
-/// Multipart with an `image` file (and `userId` / `username` for someone else's avatar).
-/// A JSON `avatarUrl` is refused: fetching images from URLs is not built yet.
+/// Multipart with an `image` file, or `{avatarUrl}` (fetched through the outbound guard); with
+/// `userId` / `username` for someone else's avatar.
 async fn set_avatar(State(state): State<AppState>, Auth(caller): Auth, request: Request) -> Reply {
     let is_multipart = request
         .headers()
@@ -67,10 +67,17 @@ async fn set_avatar(State(state): State<AppState>, Auth(caller): Auth, request: 
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     if !is_multipart {
-        return Err(Error::failure(
-            "error-avatar-url-not-supported",
-            "Send the avatar as a multipart \"image\" file; setting it from a URL is not supported",
-        ));
+        let params = Params::from_request(request, &state).await?;
+        let url = params.req_nonempty("avatarUrl")?;
+        let target = target(
+            &state,
+            &caller.user,
+            params.str_nonempty("userId")?,
+            params.str_nonempty("username")?,
+        )
+        .await?;
+        avatars::set_from_url(&state, &caller.user, &target, &url).await?;
+        return Ok(Success::new());
     }
     let mut multipart = Multipart::from_request(request, &state)
         .await

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::services::uploads::{self, Spooled};
-use crate::services::{events, rooms};
+use crate::services::{events, outbound, rooms};
 use crate::state::AppState;
 
 /// The largest avatar image accepted.
@@ -202,6 +202,15 @@ pub async fn set(state: &AppState, caller: &User, target: &User, image: Spooled)
     delete_blob(state, replaced).await;
     announce(state, target, Some(&avatar.etag));
     Ok(())
+}
+
+/// `users.setAvatar` with `avatarUrl`: the image is fetched through the outbound guard.
+pub async fn set_from_url(state: &AppState, caller: &User, target: &User, url: &str) -> Result<()> {
+    check_may_change(state, caller, target).await?;
+    let bytes = outbound::fetch(url, MAX_AVATAR_BYTES, state.config.outbound_allow_private).await?;
+    let chunk: std::result::Result<bytes::Bytes, std::io::Error> = Ok(bytes);
+    let image = uploads::spool(state, "avatar", futures_util::stream::iter([chunk])).await?;
+    set(state, caller, target, image).await
 }
 
 /// `users.resetAvatar`: back to initials.
