@@ -112,7 +112,7 @@ pub async fn measure(
         let (users, rid) = (users.clone(), rid.clone());
         async move {
             let user = &users[i as usize];
-            session(sub_addr, i, &user.token, &[room_subscription(&rid)]).await
+            session(sub_addr, &user.token, &[room_subscription(&rid)]).await
         }
     })
     .await;

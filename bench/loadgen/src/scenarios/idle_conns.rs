@@ -52,7 +52,7 @@ pub async fn run(ctx: &Ctx<'_>) -> Result<Vec<Row>, ScenarioError> {
                 }
             }
             subs.extend(rooms.iter().take(5).map(|r| room_subscription(r)));
-            session(addr, i, &user.token, &subs).await
+            session(addr, &user.token, &subs).await
         }
     })
     .await;

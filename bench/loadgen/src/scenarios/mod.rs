@@ -228,11 +228,21 @@ pub fn ddp_addr(server: &Server) -> SocketAddr {
     SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), server.port)
 }
 
-/// The loopback source address of connection `i`: 20k connections per address keeps within
-/// the ephemeral port range towards one server port.
-pub fn source_ip(i: u64) -> IpAddr {
-    let n = 2 + i / 20_000;
-    IpAddr::V4(Ipv4Addr::new(127, 0, (n / 250) as u8, (n % 250) as u8 + 1))
+/// Connections opened by this process so far (all scenarios).
+static CONNECTIONS: AtomicU64 = AtomicU64::new(0);
+
+/// The loopback source address of the `n`th connection of this process: 10k connections
+/// per address keeps well within the ephemeral port range towards one server port, and
+/// moving on to new addresses keeps clear of the ports a previous scenario's closed
+/// connections still hold in TIME_WAIT.
+pub fn source_ip(n: u64) -> IpAddr {
+    let block = 2 + n / 10_000;
+    IpAddr::V4(Ipv4Addr::new(
+        127,
+        ((block / 62_500) % 250) as u8,
+        ((block / 250) % 250) as u8,
+        (block % 250) as u8 + 1,
+    ))
 }
 
 pub fn credentials(user: &SeedUser) -> Credentials {
@@ -267,11 +277,11 @@ pub fn status_subscription() -> (&'static str, Value) {
 /// Connects, resumes the user's login and subscribes; the time taken is the caller's.
 pub async fn session(
     addr: SocketAddr,
-    i: u64,
     token: &str,
     subs: &[(&str, Value)],
 ) -> Result<Ddp, DdpError> {
-    let mut ddp = Ddp::connect(addr, Some(source_ip(i)), Duration::from_secs(30)).await?;
+    let n = CONNECTIONS.fetch_add(1, Ordering::Relaxed);
+    let mut ddp = Ddp::connect(addr, Some(source_ip(n)), Duration::from_secs(30)).await?;
     ddp.login_resume(token).await?;
     if !subs.is_empty() {
         ddp.subscribe_all(subs).await?;
@@ -413,8 +423,12 @@ mod tests {
     #[test]
     fn source_addresses_spread_over_loopback() {
         assert_eq!(source_ip(0), IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3)));
-        assert_eq!(source_ip(19_999), source_ip(0));
-        assert_ne!(source_ip(20_000), source_ip(0));
+        assert_eq!(source_ip(9_999), source_ip(0));
+        assert_ne!(source_ip(10_000), source_ip(0));
+        assert_eq!(
+            source_ip(2_480_000),
+            IpAddr::V4(Ipv4Addr::new(127, 0, 1, 1))
+        );
     }
 
     #[test]

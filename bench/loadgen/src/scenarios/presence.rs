@@ -52,7 +52,7 @@ pub async fn run(ctx: &Ctx<'_>) -> Result<Vec<Row>, ScenarioError> {
             } else {
                 Vec::new()
             };
-            session(addr, i, &user.token, &subs).await
+            session(addr, &user.token, &subs).await
         }
     })
     .await;

@@ -42,7 +42,7 @@ pub async fn run(ctx: &Ctx<'_>) -> Result<Vec<Row>, ScenarioError> {
             let user = &users[(i as usize) % users.len()];
             let mut subs = user_subscriptions(&user.id);
             subs.extend(user.rooms.iter().map(|r| room_subscription(&r.id)));
-            match session(addr, i, &user.token, &subs).await {
+            match session(addr, &user.token, &subs).await {
                 Ok(ddp) => {
                     latencies.record(due.elapsed());
                     if let Ok(mut open) = open.lock() {
