@@ -242,6 +242,7 @@ impl SeedStats {
 }
 
 const BATCH_ROWS: usize = 500;
+const PROGRESS_ROWS: u64 = 1_000_000;
 
 fn user_values(plan: &Plan, i: u64) -> Vec<Val> {
     let u = plan.user(i);
@@ -559,8 +560,17 @@ impl Progress {
             self.end_table();
             self.current = Some((table, 0, Instant::now()));
         }
-        if let Some((_, n, _)) = &mut self.current {
+        if let Some((table, n, at)) = &mut self.current {
+            let before = *n;
             *n += rows as u64;
+            // A line per million rows, so a long load shows it is moving.
+            if *n / PROGRESS_ROWS > before / PROGRESS_ROWS {
+                println!(
+                    "  {table:<14} {:>10} rows, {:.0} rows/s so far",
+                    *n,
+                    *n as f64 / at.elapsed().as_secs_f64().max(1e-3)
+                );
+            }
         }
         new
     }
