@@ -334,6 +334,22 @@ both_stores!(uploads_in_the_database, |server| async move {
     upload_flow(server).await;
 });
 
+both_stores!(
+    uploads_on_disk,
+    envs = [("OVERWRITE_SETTING_FileUpload_Storage_Type", "FileSystem")],
+    |server| async move {
+        upload_flow(server).await;
+    }
+);
+
+both_stores!(
+    uploads_in_the_database_encrypted,
+    envs = [("FILE_ENCRYPTION_KEY", KEY)],
+    |server| async move {
+        upload_flow(server).await;
+    }
+);
+
 const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
 both_stores!(
