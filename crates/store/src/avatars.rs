@@ -34,7 +34,11 @@ impl Store {
 
     /// Records a new avatar (and, for a user, its ETag on the user); returns the blob of the
     /// avatar it replaces, for the caller to delete.
-    pub async fn put_avatar(&self, avatar: &Avatar, user_id: Option<&str>) -> Result<Option<String>> {
+    pub async fn put_avatar(
+        &self,
+        avatar: &Avatar,
+        user_id: Option<&str>,
+    ) -> Result<Option<String>> {
         let mut tx = self.write.begin().await?;
         let old: Option<String> = sqlx::query("SELECT blob_id FROM avatars WHERE subject = $1")
             .bind(&avatar.subject)

@@ -2,8 +2,8 @@
 //! read parameters, call one service function, shape the reply.
 
 pub mod audit;
-pub mod avatars;
 pub mod auth;
+pub mod avatars;
 pub mod channels;
 pub mod chat;
 pub mod commands;
