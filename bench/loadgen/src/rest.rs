@@ -182,3 +182,24 @@ impl Rest {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_endpoint_says_so() {
+        let e = RestError::Status {
+            endpoint: endpoint_name("/api/v1/chat.search"),
+            status: 404,
+            body: String::new(),
+        };
+        assert_eq!(e.to_string(), "chat.search: HTTP 404 not implemented");
+        let e = RestError::Status {
+            endpoint: "login".into(),
+            status: 401,
+            body: String::new(),
+        };
+        assert_eq!(e.to_string(), "login: HTTP 401");
+    }
+}
