@@ -625,3 +625,31 @@ both_stores!(large_images_get_a_thumbnail, |server| async move {
         404
     );
 });
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_is_posted_once_however_often_it_is_confirmed() {
+    let server = server_with(&[]).await;
+    let admin = server.admin().await;
+    let rid = group(&admin, &[]).await;
+    let (status, body, _) = post_file(
+        &admin,
+        &format!("/api/v1/rooms.media/{rid}"),
+        "a.png",
+        png(),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let file_id = body["file"]["_id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/rooms.mediaConfirm/{rid}/{file_id}");
+    let attempts =
+        futures_util::future::join_all((0..6).map(|_| admin.post(&path, json!({"msg": "once"}))))
+            .await;
+    let posted = attempts
+        .iter()
+        .filter(|(status, _, _)| *status == 200)
+        .count();
+    assert_eq!(posted, 1, "{attempts:?}");
+    let texts = history(&admin, "groups", &rid).await;
+    assert_eq!(texts.iter().filter(|(_, msg)| msg == "once").count(), 1);
+}

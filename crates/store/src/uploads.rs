@@ -98,6 +98,30 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Marks an unconfirmed upload as taken (`complete`) if nobody took it yet; false when
+    /// it was confirmed already. `release_upload` undoes it when posting fails.
+    pub async fn claim_upload(&self, id: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE uploads SET complete = $2, updated_at = $3 WHERE id = $1 AND complete = $4",
+        )
+        .bind(id)
+        .bind(true)
+        .bind(now)
+        .bind(false)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn release_upload(&self, id: &str) -> Result<()> {
+        sqlx::query("UPDATE uploads SET complete = $2 WHERE id = $1")
+            .bind(id)
+            .bind(false)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
     pub async fn delete_upload(&self, id: &str) -> Result<bool> {
         let done = sqlx::query("DELETE FROM uploads WHERE id = $1")
             .bind(id)

@@ -494,7 +494,17 @@ pub async fn confirm(
         .iter()
         .find(|(k, _)| *k == "attachments")
         .and_then(|(_, v)| v.as_array().cloned());
-    let sent = messages::send_with_file(state, user, &room, new, &fields).await?;
+    // Claimed before posting, so two confirmations of one upload cannot both post.
+    if !state.store.claim_upload(&upload.id, now_ms()).await? {
+        return Err(not_found());
+    }
+    let sent = match messages::send_with_file(state, user, &room, new, &fields).await {
+        Ok(sent) => sent,
+        Err(e) => {
+            state.store.release_upload(&upload.id).await?;
+            return Err(e);
+        }
+    };
     upload
         .extra
         .insert("message_id".into(), json!(sent.id.clone()));
