@@ -58,9 +58,24 @@ impl Store {
         defaults: &[(&str, Vec<String>)],
         now: i64,
     ) -> Result<u64> {
+        // Every start seeds a few hundred rows (one per setting, too); on an existing
+        // database nearly all are there, so only the missing ones are written.
+        let present: std::collections::HashSet<String> = sqlx::query("SELECT id FROM permissions")
+            .fetch_all(&self.write)
+            .await?
+            .iter()
+            .map(|row| get(row, "id"))
+            .collect::<Result<_>>()?;
+        let missing: Vec<&(&str, Vec<String>)> = defaults
+            .iter()
+            .filter(|(id, _)| !present.contains(*id))
+            .collect();
+        if missing.is_empty() {
+            return Ok(0);
+        }
         let mut tx = self.write.begin().await?;
         let mut added = 0;
-        for (id, roles) in defaults {
+        for (id, roles) in missing {
             added += sqlx::query(
                 "INSERT INTO permissions (id, roles, updated_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
             )
