@@ -104,6 +104,23 @@ pub async fn identify(State(state): State<AppState>, mut req: Request, next: Nex
     next.run(req).await
 }
 
+/// For resources browsers fetch by URL (files, avatars): the caller the gateway found, or
+/// else the one the `rc_uid` / `rc_token` query parameters name, which Rocket.Chat clients
+/// append where they cannot set headers.
+pub async fn caller_or_query_credentials(
+    state: &AppState,
+    caller: Option<Caller>,
+    query: &std::collections::HashMap<String, String>,
+) -> Result<Option<User>> {
+    if let Some(caller) = caller {
+        return Ok(Some(caller.user));
+    }
+    match (query.get("rc_uid"), query.get("rc_token")) {
+        (Some(uid), Some(token)) => Ok(authenticate(state, uid, token).await?.map(|c| c.user)),
+        _ => Ok(None),
+    }
+}
+
 /// Extractor: the route needs a logged-in caller.
 pub struct Auth(pub Caller);
 

@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use futures_util::StreamExt;
 
 use crate::error::{Error, Result};
-use crate::gateway::auth::authenticate;
+use crate::gateway::auth::caller_or_query_credentials;
 use crate::gateway::{Auth, MaybeAuth};
 use crate::params::Params;
 use crate::rest::{Reply, Success};
@@ -127,20 +127,6 @@ async fn reset_avatar(State(state): State<AppState>, Auth(caller): Auth, params:
     Ok(Success::new())
 }
 
-async fn viewer(
-    state: &AppState,
-    caller: Option<crate::gateway::Caller>,
-    query: &HashMap<String, String>,
-) -> Result<Option<ferrochat_model::User>> {
-    if let Some(caller) = caller {
-        return Ok(Some(caller.user));
-    }
-    match (query.get("rc_uid"), query.get("rc_token")) {
-        (Some(uid), Some(token)) => Ok(authenticate(state, uid, token).await?.map(|c| c.user)),
-        _ => Ok(None),
-    }
-}
-
 fn respond(state: &AppState, picture: Picture, headers: &HeaderMap) -> Response {
     let (etag, content_type, body) = match picture {
         Picture::Stored {
@@ -190,7 +176,7 @@ async fn user_avatar(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let viewer = viewer(&state, caller, &query).await?;
+    let viewer = caller_or_query_credentials(&state, caller, &query).await?;
     if !avatars::may_view(&state, viewer.as_ref()) {
         return Err(Error::Forbidden);
     }
@@ -205,7 +191,7 @@ async fn room_avatar(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let viewer = viewer(&state, caller, &query).await?;
+    let viewer = caller_or_query_credentials(&state, caller, &query).await?;
     if !avatars::may_view(&state, viewer.as_ref())
         || !avatars::may_view_room(&state, viewer.as_ref(), &rid).await?
     {

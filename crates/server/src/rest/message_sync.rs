@@ -74,10 +74,9 @@ async fn deleted_messages(
     let rid = params.req_nonempty("roomId")?;
     let since = date(&params, "since")?;
     let paging = Paging::from_params(&state, &params)?;
-    let changes = message_sync::room(&state, &caller.user, &rid, since).await?;
-    let total = changes.deleted.len() as i64;
-    let items: Vec<Value> = changes
-        .deleted
+    let deleted = message_sync::deleted_in_room(&state, &caller.user, &rid, since).await?;
+    let total = deleted.len() as i64;
+    let items: Vec<Value> = deleted
         .iter()
         .skip(paging.offset as usize)
         .take(paging.count.map_or(usize::MAX, |c| c as usize))

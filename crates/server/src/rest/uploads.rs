@@ -16,7 +16,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 
 use crate::error::{Error, Result};
-use crate::gateway::auth::authenticate;
+use crate::gateway::auth::caller_or_query_credentials;
 use crate::gateway::{Auth, Caller, MaybeAuth};
 use crate::paging::Paging;
 use crate::params::Params;
@@ -265,13 +265,7 @@ async fn download(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let user = match caller {
-        Some(caller) => Some(caller.user),
-        None => match (query.get("rc_uid"), query.get("rc_token")) {
-            (Some(uid), Some(token)) => authenticate(&state, uid, token).await?.map(|c| c.user),
-            _ => None,
-        },
-    };
+    let user = caller_or_query_credentials(&state, caller, &query).await?;
     let upload = uploads::authorize_download(&state, user.as_ref(), &file_id).await?;
     let size = upload.size.max(0) as u64;
     let range = match headers

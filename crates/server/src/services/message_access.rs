@@ -23,9 +23,7 @@ pub async fn readable(state: &AppState, user: &User, msg_id: &str) -> Result<(Me
         .room_by_id(&message.rid)
         .await?
         .ok_or_else(invalid_message)?;
-    if !rooms::can_read(state, &room, user).await? {
-        return Err(Error::failure("error-not-allowed", "Not allowed"));
-    }
+    rooms::require_read(state, &room, user).await?;
     Ok((message, room))
 }
 
@@ -36,9 +34,7 @@ pub async fn readable_room(state: &AppState, user: &User, rid: &str) -> Result<R
         .room_by_id(rid)
         .await?
         .ok_or_else(|| Error::failure("error-invalid-room", "Invalid room"))?;
-    if !rooms::can_read(state, &room, user).await? {
-        return Err(Error::failure("error-not-allowed", "Not allowed"));
-    }
+    rooms::require_read(state, &room, user).await?;
     Ok(room)
 }
 

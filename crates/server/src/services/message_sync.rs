@@ -35,6 +35,20 @@ pub async fn room(state: &AppState, user: &User, rid: &str, since: i64) -> Resul
     changes(state, rid, SyncScope::Room, since).await
 }
 
+/// A room's messages deleted since `since` (`chat.getDeletedMessages`).
+pub async fn deleted_in_room(
+    state: &AppState,
+    user: &User,
+    rid: &str,
+    since: i64,
+) -> Result<Vec<Deleted>> {
+    message_access::readable_room(state, user, rid).await?;
+    Ok(state
+        .store
+        .messages_deleted_since(rid, SyncScope::Room, since)
+        .await?)
+}
+
 /// A room's threads changed or deleted since `since`.
 pub async fn threads_of_room(
     state: &AppState,
