@@ -11,6 +11,7 @@ pub mod registry;
 pub mod rest;
 pub mod services;
 pub mod state;
+pub mod web_client;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -69,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(custom_emoji::image_routes())
         .merge(uploads::download_routes())
         .merge(avatars::image_routes())
+        .merge(crate::web_client::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(
@@ -90,6 +91,11 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn not_found() -> Response {
+    not_found_response()
+}
+
+/// Rocket.Chat's answer to a path nothing serves.
+pub fn not_found_response() -> Response {
     json_response(
         StatusCode::NOT_FOUND,
         &json!({"success": false, "error": "Resource not found"}),

@@ -1,0 +1,161 @@
+// The sidebar's dialogs: create a channel or private group, start a direct message, and the
+// directory (search for rooms and people).
+import { useState, useEffect } from '../../vendor/preact-hooks.js';
+import { html } from './html.js';
+import { Dialog } from './dialog.js';
+import { Avatar } from './avatar.js';
+import { createRoom, createDirect, ddp, roomPath, subscriptions } from '../store.js';
+import { navigate } from '../router.js';
+import * as api from '../api.js';
+
+/** @param {{ onClose: () => void }} props */
+export function CreateRoomDialog({ onClose }) {
+  const [name, setName] = useState('');
+  const [isPrivate, setPrivate] = useState(false);
+  const [readOnly, setReadOnly] = useState(false);
+  const [members, setMembers] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  async function submit(e) {
+    e.preventDefault();
+    setBusy(true);
+    setError('');
+    try {
+      const list = members.split(/[\s,]+/).map((m) => m.replace(/^@/, '')).filter(Boolean);
+      const created = await createRoom(name.trim(), isPrivate, list, readOnly);
+      onClose();
+      const sub = subscriptions.value[created.rid];
+      navigate(sub ? roomPath(sub) : `/${isPrivate ? 'group' : 'channel'}/${encodeURIComponent(created.name || name.trim())}`);
+    } catch (err) {
+      setError(err.message);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return html`
+    <${Dialog} title="Create room" onClose=${onClose}>
+      <form class="form" onSubmit=${submit}>
+        <label>Name <input required value=${name} onInput=${(e) => setName(e.currentTarget.value)} autofocus /></label>
+        <label class="check"><input type="checkbox" checked=${isPrivate} onChange=${(e) => setPrivate(e.currentTarget.checked)} /> Private</label>
+        <label class="check"><input type="checkbox" checked=${readOnly} onChange=${(e) => setReadOnly(e.currentTarget.checked)} /> Read only</label>
+        <label>Members <input value=${members} placeholder="usernames, separated by commas" onInput=${(e) => setMembers(e.currentTarget.value)} /></label>
+        ${error && html`<p class="error" role="alert">${error}</p>`}
+        <div class="form-actions">
+          <button type="button" onClick=${onClose}>Cancel</button>
+          <button type="submit" class="primary" disabled=${busy}>Create</button>
+        </div>
+      </form>
+    <//>`;
+}
+
+/** @param {{ onClose: () => void }} props */
+export function DirectMessageDialog({ onClose }) {
+  const [username, setUsername] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  async function submit(e) {
+    e.preventDefault();
+    setBusy(true);
+    setError('');
+    try {
+      const created = await createDirect(username.trim().replace(/^@/, ''));
+      onClose();
+      navigate(`/direct/${encodeURIComponent(created.rid || created._id)}`);
+    } catch (err) {
+      setError(err.message);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return html`
+    <${Dialog} title="Direct message" onClose=${onClose}>
+      <form class="form" onSubmit=${submit}>
+        <label>Username <input required value=${username} onInput=${(e) => setUsername(e.currentTarget.value)} autofocus /></label>
+        ${error && html`<p class="error" role="alert">${error}</p>`}
+        <div class="form-actions">
+          <button type="button" onClick=${onClose}>Cancel</button>
+          <button type="submit" class="primary" disabled=${busy}>Start</button>
+        </div>
+      </form>
+    <//>`;
+}
+
+/** @param {{ onClose: () => void }} props */
+export function DirectoryDialog({ onClose }) {
+  const [text, setText] = useState('');
+  const [result, setResult] = useState({ rooms: [], users: [] });
+  const [error, setError] = useState('');
+
+  useEffect(() => {
+    let cancelled = false;
+    const timer = setTimeout(async () => {
+      try {
+        let found;
+        if (text.trim()) {
+          found = await ddp.call('spotlight', text.trim(), [], { users: true, rooms: true, mentions: false });
+        } else {
+          const reply = await api.get('channels.list', { count: 50, sort: { usersCount: -1 } });
+          found = { rooms: reply.channels || [], users: [] };
+        }
+        if (!cancelled) {
+          setResult({ rooms: found.rooms || [], users: found.users || [] });
+          setError('');
+        }
+      } catch (err) {
+        if (!cancelled) setError(err.message);
+      }
+    }, 200);
+    return () => {
+      cancelled = true;
+      clearTimeout(timer);
+    };
+  }, [text]);
+
+  function open(path) {
+    onClose();
+    navigate(path);
+  }
+
+  async function message(username) {
+    try {
+      const created = await createDirect(username);
+      open(`/direct/${encodeURIComponent(created.rid || created._id)}`);
+    } catch (err) {
+      setError(err.message);
+    }
+  }
+
+  return html`
+    <${Dialog} title="Directory" onClose=${onClose} className="directory">
+      <label class="visually-hidden" for="directory-search">Search directory</label>
+      <input id="directory-search" type="search" placeholder="Search rooms and people" value=${text}
+        onInput=${(e) => setText(e.currentTarget.value)} autofocus />
+      ${error && html`<p class="error" role="alert">${error}</p>`}
+      <h3>Rooms</h3>
+      <ul class="directory-list">
+        ${result.rooms.length === 0 && html`<li class="empty">No rooms found</li>`}
+        ${result.rooms.map((r) => html`
+          <li key=${r._id}>
+            <a href=${roomPath({ t: r.t, name: r.name, rid: r._id })}
+              onClick=${(e) => { e.preventDefault(); open(roomPath({ t: r.t, name: r.name, rid: r._id })); }}>
+              <span class="muted">${r.t === 'p' ? '(private) ' : '#'}</span>${r.fname || r.name}</a>
+            ${r.topic && html`<span class="muted"> — ${r.topic}</span>`}
+          </li>`)}
+      </ul>
+      <h3>People</h3>
+      <ul class="directory-list">
+        ${result.users.length === 0 && html`<li class="empty">No people found</li>`}
+        ${result.users.map((u) => html`
+          <li key=${u._id}>
+            <${Avatar} username=${u.username} size=${20} />
+            <span>${u.name || u.username} <span class="muted">@${u.username}</span></span>
+            <button type="button" onClick=${() => message(u.username)} aria-label=${`Message ${u.username}`}>Message</button>
+          </li>`)}
+      </ul>
+      <div class="form-actions"><button type="button" onClick=${onClose}>Close</button></div>
+    <//>`;
+}
