@@ -633,3 +633,45 @@ both_stores!(
         assert_eq!(stored["mentions"][0]["username"], json!(carol_name));
     }
 );
+
+both_stores!(
+    a_reply_announces_its_thread_root_with_the_new_counters,
+    |server| async move {
+        let admin = server.admin().await;
+        let (alice, _, alice_name) = user(&server, &admin, "alice").await;
+        let (bob, _, bob_name) = user(&server, &admin, "bob").await;
+        let rid = room(&alice, "channels", &[&bob_name]).await;
+        let root = send(&alice, &rid, "a thread starts").await;
+
+        // Alice's open client learns of the reply's effect on the root without asking.
+        let mut watcher = Ddp::connect(&server.url).await;
+        watcher
+            .login(&alice_name, &format!("pass-{alice_name}"))
+            .await;
+        watcher
+            .sub("stream-room-messages", json!([rid, false]))
+            .await
+            .unwrap();
+        let reply = send_with(&bob, json!({"rid": rid, "msg": "a reply", "tmid": root})).await;
+
+        let mut saw_reply = false;
+        let mut announced_root = None;
+        for _ in 0..2 {
+            let args = watcher.event("stream-room-messages", &rid).await;
+            let message = &args[0];
+            if message["_id"] == reply.as_str() {
+                saw_reply = true;
+            } else if message["_id"] == root.as_str() {
+                announced_root = Some(message.clone());
+            }
+        }
+        assert!(saw_reply, "the reply itself is streamed");
+        let announced = announced_root.expect("the thread root is streamed again");
+        assert_eq!(announced["tcount"], 1, "{announced}");
+        assert!(
+            announced["tlm"].is_object(),
+            "tlm as an EJSON date: {announced}"
+        );
+        assert_eq!(announced["msg"], "a thread starts");
+    }
+);

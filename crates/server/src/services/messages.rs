@@ -279,6 +279,9 @@ async fn send_with_fields(
     match state.store.insert_message(&message, &delivery).await {
         Ok(()) => {
             events::message_saved(state, &message, true).await;
+            if let Some(tmid) = &message.tmid {
+                announce_thread_parent(state, tmid).await;
+            }
             tell_absent(state, sender, &room.id, &absent);
             Ok(Sent::New(message))
         }
@@ -292,6 +295,16 @@ async fn send_with_fields(
             )),
         },
         Err(other) => Err(other.into()),
+    }
+}
+
+/// A reply changed its thread's root (`tcount`, `tlm`, `replies`): room members see the root
+/// again on `stream-room-messages`, as Rocket.Chat sends it, so open clients update its counter.
+async fn announce_thread_parent(state: &AppState, tmid: &str) {
+    match state.store.message_by_id(tmid).await {
+        Ok(Some(parent)) => events::message_saved(state, &parent, false).await,
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot load a thread's root to announce it"),
     }
 }
 
