@@ -84,6 +84,16 @@ export async function post(path, body = {}, extraHeaders = {}) {
 }
 
 /**
+ * POST /api/v1/<path> with a multipart body.
+ * @param {string} path
+ * @param {FormData} form
+ */
+export async function postForm(path, form) {
+  const response = await fetch(`/api/v1/${path}`, { method: 'POST', headers: headers(), body: form });
+  return parse(response);
+}
+
+/**
  * Uploads a file to a room (`rooms.upload/<rid>`), reporting progress from 0 to 1.
  * XMLHttpRequest rather than fetch: only it reports upload progress.
  * @param {string} rid

@@ -10,6 +10,7 @@ import {
   toggleFavorite, joinRoom, showError, displayName, threadParent, markRead,
 } from '../store.js';
 import { navigate } from '../router.js';
+import * as api from '../api.js';
 
 const GROUPING_MS = 5 * 60 * 1000;
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
@@ -42,7 +43,12 @@ export function RoomView({ rid, room: initialRoom }) {
   const room = rooms.value[rid] || initialRoom || {};
   const [upload, setUpload] = useState(/** @type {{ name: string, fraction: number, abort: () => void } | null} */ (null));
   const [dragging, setDragging] = useState(false);
+  const [list, setList] = useState(/** @type {'pinned' | 'starred' | null} */ (null));
   const thread = currentThread.value?.rid === rid ? currentThread.value : null;
+
+  useEffect(() => {
+    if (thread) setList(null);
+  }, [thread?.tmid]);
 
   useEffect(() => openRoom(rid), [rid]);
 
@@ -61,7 +67,7 @@ export function RoomView({ rid, room: initialRoom }) {
   const canUpload = canPost && room.t !== 'l';
 
   async function onUpload(files) {
-    await uploadFiles(rid, files, thread?.tmid, setUpload);
+    await uploadFiles(rid, files, undefined, setUpload);
   }
 
   function onDrop(e) {
@@ -72,7 +78,7 @@ export function RoomView({ rid, room: initialRoom }) {
   }
 
   return html`
-    <div class=${`room-layout${thread ? ' with-thread' : ''}`}>
+    <div class=${`room-layout${thread || list ? ' with-thread' : ''}`}>
       <section class=${`room${dragging ? ' dragging' : ''}`} aria-labelledby="room-title"
         onDragOver=${(e) => { if (canUpload && e.dataTransfer?.types?.includes('Files')) { e.preventDefault(); setDragging(true); } }}
         onDragLeave=${(e) => { if (e.currentTarget === e.target) setDragging(false); }}
@@ -83,6 +89,11 @@ export function RoomView({ rid, room: initialRoom }) {
             <h1 id="room-title">${room.t === 'p' || room.t === 'c' ? html`<span class="muted room-kind"><${Icon} name=${room.t === 'p' ? 'lock' : 'hash'} size=${18} /></span>` : ''}${name}</h1>
             ${room.topic && html`<p class="topic">${room.topic}</p>`}
           </div>
+          <button type="button" class="icon-button" aria-label="Pinned messages" title="Pinned messages" aria-pressed=${list === 'pinned'}
+            onClick=${() => { currentThread.value = null; setList(list === 'pinned' ? null : 'pinned'); }}><${Icon} name="pin" /></button>
+          ${sub && html`
+            <button type="button" class="icon-button" aria-label="Starred messages" title="Starred messages" aria-pressed=${list === 'starred'}
+              onClick=${() => { currentThread.value = null; setList(list === 'starred' ? null : 'starred'); }}><${Icon} name="star" /></button>`}
           ${sub && html`
             <button type="button" class="icon-button favorite" aria-label="Favorite" aria-pressed=${Boolean(sub.f)}
               title=${sub.f ? 'Remove from favorites' : 'Add to favorites'}
@@ -110,6 +121,7 @@ export function RoomView({ rid, room: initialRoom }) {
         ${dragging && html`<div class="drop-hint" aria-hidden="true">Drop files to upload them to ${name}</div>`}
       </section>
       ${thread && html`<${ThreadPanel} rid=${rid} tmid=${thread.tmid} canPost=${canPost} />`}
+      ${!thread && list && html`<${MessageListPanel} key=${list} rid=${rid} kind=${list} onClose=${() => setList(null)} />`}
     </div>`;
 }
 
@@ -171,6 +183,35 @@ function TypingIndicator({ rid }) {
   else if (names.length === 2) text = `${names[0]} and ${names[1]} are typing…`;
   else if (names.length > 2) text = `${names.length} people are typing…`;
   return html`<div class="typing" role="status" aria-live="polite">${text}</div>`;
+}
+
+/** The room's pinned or starred messages, beside the room like a thread. */
+function MessageListPanel({ rid, kind, onClose }) {
+  const [messages, setMessages] = useState(/** @type {any[] | null} */ (null));
+  const [error, setError] = useState('');
+  const title = kind === 'pinned' ? 'Pinned messages' : 'Starred messages';
+  useEffect(() => {
+    let cancelled = false;
+    api.get(kind === 'pinned' ? 'chat.getPinnedMessages' : 'chat.getStarredMessages', { roomId: rid, count: 100 })
+      .then((reply) => { if (!cancelled) setMessages(reply.messages || []); })
+      .catch((e) => { if (!cancelled) setError(e.message); });
+    return () => { cancelled = true; };
+  }, [rid, kind]);
+  return html`
+    <aside class="thread-panel" aria-label=${title}>
+      <header class="thread-header">
+        <h2>${title}</h2>
+        <button type="button" class="icon-button" aria-label=${`Close ${title.toLowerCase()}`} onClick=${onClose}><${Icon} name="close" /></button>
+      </header>
+      <div class="messages-scroller">
+        ${error && html`<p class="error" role="alert">${error}</p>`}
+        ${messages === null && !error && html`<p class="loading" role="status">Loading…</p>`}
+        ${messages?.length === 0 && html`<p class="empty panel-empty">${kind === 'pinned' ? 'No pinned messages' : 'No starred messages'}</p>`}
+        <ul class="panel-list">
+          ${(messages || []).map((m) => html`<li key=${m._id}><${Message} message=${m} inThread=${true} readOnly=${true} /></li>`)}
+        </ul>
+      </div>
+    </aside>`;
 }
 
 function ThreadPanel({ rid, tmid, canPost }) {

@@ -1,6 +1,6 @@
 // The sidebar: the user's menu, room actions, and the list of rooms with their unread and
 // mention badges (kept current by the subscriptions-changed stream).
-import { useState } from '../../vendor/preact-hooks.js';
+import { useState, useRef } from '../../vendor/preact-hooks.js';
 import { html } from './html.js';
 import { MenuButton } from './menu.js';
 import { Avatar } from './avatar.js';
@@ -10,6 +10,7 @@ import { sidebar, displayName, roomPath, currentRid, presence, setStatus, showEr
 import { me, logout } from '../session.js';
 import { navigate } from '../router.js';
 import { theme, toggleTheme } from '../theme.js';
+import * as api from '../api.js';
 
 const STATUSES = [
   ['online', 'Online'],
@@ -21,6 +22,8 @@ const STATUSES = [
 /** @param {{ onLogout: () => void }} props */
 export function Sidebar({ onLogout }) {
   const [dialog, setDialog] = useState(/** @type {string | null} */ (null));
+  const [avatarVersion, setAvatarVersion] = useState(0);
+  const avatarInput = useRef(/** @type {HTMLInputElement} */ (null));
   const user = me.value;
   const status = presence.value[user?._id] || user?.status || 'online';
   const entries = sidebar.value;
@@ -35,6 +38,7 @@ export function Sidebar({ onLogout }) {
       checked: status === value,
       onSelect: () => setStatus(value).catch(showError),
     })),
+    { label: 'Change avatar', onSelect: () => avatarInput.current?.click() },
     { label: theme.value === 'dark' ? 'Light theme' : 'Dark theme', onSelect: toggleTheme },
     ...(typeof Notification !== 'undefined' && Notification.permission === 'default'
       ? [{ label: 'Enable notifications', onSelect: () => Notification.requestPermission() }]
@@ -46,7 +50,21 @@ export function Sidebar({ onLogout }) {
     <aside class="sidebar" aria-label="Sidebar">
       <header class="sidebar-header">
         <div class="me">
-          <${Avatar} username=${user?.username} status=${status} size=${32} />
+          <${Avatar} key=${avatarVersion} username=${user?.username} status=${status} size=${32} version=${avatarVersion} />
+          <input ref=${avatarInput} type="file" accept="image/*" class="visually-hidden" tabindex="-1" aria-label="Avatar image"
+            onChange=${async (e) => {
+              const file = e.currentTarget.files?.[0];
+              e.currentTarget.value = '';
+              if (!file) return;
+              const form = new FormData();
+              form.append('image', file, file.name);
+              try {
+                await api.postForm('users.setAvatar', form);
+                setAvatarVersion(avatarVersion + 1);
+              } catch (err) {
+                showError(err);
+              }
+            }} />
           <span class="me-name">${user?.username}</span>
         </div>
         <${MenuButton} label="User menu" className="user-menu" buttonContent=${html`<${Icon} name="more" />`} items=${menuItems} />
