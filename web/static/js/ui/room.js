@@ -86,18 +86,20 @@ export function RoomView({ rid, room: initialRoom }) {
         <header class="room-header">
           <button type="button" class="icon-button back" aria-label="Back to rooms" onClick=${() => navigate('/home')}><${Icon} name="back" /></button>
           <div class="room-title">
-            <h1 id="room-title">${room.t === 'p' || room.t === 'c' ? html`<span class="muted room-kind"><${Icon} name=${room.t === 'p' ? 'lock' : 'hash'} size=${18} /></span>` : ''}${name}</h1>
+            <div class="room-name-row">
+              <h1 id="room-title">${room.t === 'p' || room.t === 'c' ? html`<span class="muted room-kind"><${Icon} name=${room.t === 'p' ? 'lock' : 'hash'} size=${18} /></span>` : ''}${name}</h1>
+              ${sub && html`
+                <button type="button" class="icon-button favorite" aria-label="Favorite" aria-pressed=${Boolean(sub.f)}
+                  title=${sub.f ? 'Remove from favorites' : 'Add to favorites'}
+                  onClick=${() => toggleFavorite(rid, !sub.f).catch(showError)}><${Icon} name="star" filled=${Boolean(sub.f)} /></button>`}
+            </div>
             ${room.topic && html`<p class="topic">${room.topic}</p>`}
           </div>
           <button type="button" class="icon-button" aria-label="Pinned messages" title="Pinned messages" aria-pressed=${list === 'pinned'}
             onClick=${() => { currentThread.value = null; setList(list === 'pinned' ? null : 'pinned'); }}><${Icon} name="pin" /></button>
           ${sub && html`
             <button type="button" class="icon-button" aria-label="Starred messages" title="Starred messages" aria-pressed=${list === 'starred'}
-              onClick=${() => { currentThread.value = null; setList(list === 'starred' ? null : 'starred'); }}><${Icon} name="star" /></button>`}
-          ${sub && html`
-            <button type="button" class="icon-button favorite" aria-label="Favorite" aria-pressed=${Boolean(sub.f)}
-              title=${sub.f ? 'Remove from favorites' : 'Add to favorites'}
-              onClick=${() => toggleFavorite(rid, !sub.f).catch(showError)}><${Icon} name="star" filled=${Boolean(sub.f)} /></button>`}
+              onClick=${() => { currentThread.value = null; setList(list === 'starred' ? null : 'starred'); }}><${Icon} name="starList" /></button>`}
         </header>
         ${room.announcement && html`<p class="announcement">${room.announcement}</p>`}
         <${MessageList} rid=${rid} readOnly=${!canPost} />
