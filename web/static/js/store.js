@@ -34,6 +34,8 @@ export const customEmoji = signal(/** @type {Record<string, {name: string, exten
 export const currentRid = signal(/** @type {string | null} */ (null));
 /** The open thread: its parent message id and room, or null. */
 export const currentThread = signal(/** @type {{ rid: string, tmid: string } | null} */ (null));
+/** The id of the message being edited in place, or null. */
+export const editingId = signal(/** @type {string | null} */ (null));
 /** A message shown to the user for a while (an error of an action). */
 export const toast = signal(/** @type {string | null} */ (null));
 
@@ -211,7 +213,7 @@ export async function startSession() {
     }),
     ddp.stream('stream-notify-user', `${uid}/message`, ([message]) => {
       // Ephemeral messages from the server (e.g. "not in this room"), shown in their room.
-      if (message?.rid) addMessages(message.rid, [{ ...message, _ephemeral: true }]);
+      if (message?.rid && roomMessages.has(message.rid)) addMessages(message.rid, [{ ...message, _ephemeral: true }]);
     }),
     ddp.stream('stream-notify-user', `${uid}/notification`, ([notification]) => notify(notification)),
     ddp.stream('stream-notify-logged', 'user-status', ([[userId, , status]]) => {
@@ -220,7 +222,6 @@ export async function startSession() {
     }),
     ddp.stream('stream-notify-logged', 'updateEmojiCustom', () => loadCustomEmoji().catch(showError)),
     ddp.stream('stream-notify-logged', 'deleteEmojiCustom', () => loadCustomEmoji().catch(showError)),
-    ddp.stream('stream-room-messages', '__my_messages__', ([message]) => onRoomMessage(message)),
   );
   ddp.connectedListeners.add(resync);
   await Promise.all([syncRooms(), loadPermissions(), loadCustomEmoji(), loadPresence()]);
@@ -329,13 +330,13 @@ export function openRoom(rid) {
     ddp.stream('stream-notify-room', `${rid}/user-activity`, ([username, activities]) =>
       setTyping(rid, username, Array.isArray(activities) && activities.includes('user-typing'))),
   ];
-  const state = messagesOf(rid);
-  if (!state.value.loaded) loadOlder(rid).catch(showError);
-  else loadMissed(rid).catch(showError);
+  loadOlder(rid).catch(showError);
   markRead(rid);
   return () => {
     for (const stop of stops) stop();
     if (currentRid.value === rid) currentRid.value = null;
+    // Without its streams the copy would miss deletions; the next visit loads it afresh.
+    roomMessages.delete(rid);
   };
 }
 
@@ -368,15 +369,17 @@ async function loadMissed(rid) {
   if (Array.isArray(missed) && missed.length) addMessages(rid, missed);
 }
 
-let readTimer = 0;
-/** Marks a room read (debounced: a burst of messages makes one call). */
+/** @type {Map<string, number>} rid → pending readMessages timer */
+const readTimers = new Map();
+/** Marks a room read (debounced per room: a burst of messages makes one call). */
 export function markRead(rid) {
   const sub = subscriptions.value[rid];
   if (!sub) return;
-  clearTimeout(readTimer);
-  readTimer = window.setTimeout(() => {
+  clearTimeout(readTimers.get(rid));
+  readTimers.set(rid, window.setTimeout(() => {
+    readTimers.delete(rid);
     ddp.call('readMessages', rid).catch((e) => console.warn('readMessages:', e));
-  }, 300);
+  }, 300));
 }
 
 export async function sendMessage(rid, text, tmid) {

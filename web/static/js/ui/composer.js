@@ -4,7 +4,8 @@ import { useState, useRef, useEffect } from '../../vendor/preact-hooks.js';
 import { html } from './html.js';
 import { Avatar } from './avatar.js';
 import { Icon } from './icons.js';
-import { ddp, sendMessage, startTyping, stopTyping, showError, customEmoji } from '../store.js';
+import { ddp, sendMessage, startTyping, stopTyping, showError, customEmoji, messagesOf, repliesOf, editingId } from '../store.js';
+import { me } from '../session.js';
 import { searchEmoji } from '../emoji.js';
 import { emojiByName } from './markdown.js';
 import * as api from '../api.js';
@@ -146,6 +147,16 @@ export function Composer({ rid, tmid, label, sendLabel, onUpload }) {
         setToken(null);
         return;
       }
+    }
+    if (e.key === 'ArrowUp' && !text) {
+      // As in Rocket.Chat: the up arrow in an empty box edits the user's last message.
+      const list = tmid ? repliesOf(tmid).value : messagesOf(rid).value.messages;
+      const last = [...list].reverse().find((m) => m.u?._id === me.value?._id && !m.t && !m._ephemeral);
+      if (last) {
+        e.preventDefault();
+        editingId.value = last._id;
+      }
+      return;
     }
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();

@@ -9,7 +9,7 @@ import { EmojiPicker } from './emoji-picker.js';
 import { renderMarkdown, emojiByName, safeHref } from './markdown.js';
 import { me } from '../session.js';
 import {
-  can, settings, editMessage, deleteMessage, react, setPinned, setStarred, openThread, showError,
+  can, settings, editingId, editMessage, deleteMessage, react, setPinned, setStarred, openThread, showError,
 } from '../store.js';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -46,12 +46,13 @@ function systemText(m) {
  * @param {{ message: any, grouped?: boolean, inThread?: boolean, readOnly?: boolean }} props
  */
 export function Message({ message: m, grouped = false, inThread = false, readOnly = false }) {
-  const [editing, setEditing] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [picking, setPicking] = useState(false);
   const user = me.value;
   const mine = m.u?._id === user?._id;
   const ts = new Date(m.ts);
+  const editing = editingId.value === m._id;
+  const setEditing = (on) => { editingId.value = on ? m._id : null; };
   const authorId = `author-${m._id}`;
 
   if (m.t && m.t !== 'e2e') {
@@ -124,7 +125,7 @@ export function Message({ message: m, grouped = false, inThread = false, readOnl
           ${!inThread && html`<button type="button" class="icon-button" aria-label="Reply in thread" title="Reply in thread" onClick=${() => run(() => openThread(m.rid, m.tmid || m._id))}><${Icon} name="thread" /></button>`}
           ${allowStar && html`<button type="button" class="icon-button" aria-label=${starred ? 'Unstar' : 'Star'} title=${starred ? 'Unstar' : 'Star'} onClick=${() => run(() => setStarred(m, !starred))}><${Icon} name="star" filled=${starred} /></button>`}
           ${allowPin && html`<button type="button" class="icon-button" aria-label=${m.pinned ? 'Unpin' : 'Pin'} title=${m.pinned ? 'Unpin' : 'Pin'} onClick=${() => run(() => setPinned(m, !m.pinned))}><${Icon} name="pin" filled=${Boolean(m.pinned)} /></button>`}
-          ${allowEdit && mine && html`<button type="button" class="icon-button" aria-label="Edit" title="Edit" onClick=${() => setEditing(true)}><${Icon} name="edit" /></button>`}
+          ${allowEdit && html`<button type="button" class="icon-button" aria-label="Edit" title="Edit" onClick=${() => setEditing(true)}><${Icon} name="edit" /></button>`}
           ${allowDelete && html`<button type="button" class="icon-button" aria-label="Delete" title="Delete" onClick=${() => setConfirmDelete(true)}><${Icon} name="trash" /></button>`}
         </div>`}
       ${picking && html`<${EmojiPicker} onClose=${() => setPicking(false)}
@@ -144,11 +145,16 @@ function EditBox({ message, onDone }) {
   const [text, setText] = useState(message.msg || '');
   const ref = useRef(/** @type {HTMLTextAreaElement} */ (null));
   useEffect(() => {
+    // Focus comes back to where it was (the composer, or the Edit button) when editing ends.
+    const opener = /** @type {HTMLElement | null} */ (document.activeElement);
     const el = ref.current;
     if (el) {
       el.focus();
       el.setSelectionRange(el.value.length, el.value.length);
     }
+    return () => {
+      if (opener?.isConnected) opener.focus();
+    };
   }, []);
   async function save() {
     const trimmed = text.trim();
