@@ -415,6 +415,17 @@ async function main() {
       await gone(message(b, doomed));
     });
 
+    await feature('bob stars a message (Star becomes Unstar) and unstars it', async () => {
+      const text = `react to this ${suffix}`;
+      await messageAction(b, text, 'Star');
+      const msg = message(b, text).first();
+      await msg.hover();
+      await visible(button(msg, 'Unstar'));
+      await button(msg, 'Unstar').click();
+      await msg.hover();
+      await visible(button(msg, 'Star'));
+    });
+
     await feature('Favorite toggles (aria-pressed) and stays toggled after a reload', async () => {
       const fav = button(a, 'Favorite');
       const pressed = () => fav.getAttribute('aria-pressed');
