@@ -84,7 +84,7 @@ export function Message({ message: m, grouped = false, inThread = false, readOnl
 
   return html`
     <article class=${`message${grouped ? ' grouped' : ''}${m.pinned ? ' pinned' : ''}${m._ephemeral ? ' ephemeral' : ''}`}
-      aria-labelledby=${authorId} data-id=${m._id}>
+      aria-labelledby=${authorId} data-id=${m._id} tabindex="-1">
       <div class="message-gutter">
         ${grouped
           ? html`<time class="time hover-time" datetime=${ts.toISOString()} title=${fullFormat.format(ts)}>${timeFormat.format(ts)}</time>`
