@@ -185,6 +185,63 @@ async fn messages_posted_on_one_node_reach_subscribers_on_the_other() {
     drop(c);
 }
 
+/// The members' `rooms-changed` and `subscriptions-changed` of a message go to the other
+/// nodes as one event each (not one per member) and still reach each member's own stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_messages_room_and_membership_updates_reach_members_on_the_other_node() {
+    let Some(c) = cluster().await else { return };
+    let rid = room_with_two_users(&c.a).await;
+    let kim_id =
+        c.b.login("kim", "pass-kim")
+            .await
+            .user_id
+            .expect("kim's id");
+    let mut kim_b = ddp_as(&c.b, "kim").await;
+    for event in ["rooms-changed", "subscriptions-changed"] {
+        kim_b
+            .sub(
+                "stream-notify-user",
+                json!([format!("{kim_id}/{event}"), {"useCollection": false, "args": []}]),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("subscribing to {event}: {e}"));
+    }
+    let lee_a = c.a.login("lee", "pass-lee").await;
+    post(&lee_a, &rid, "for every member").await;
+    let user_event = |event: &'static str| {
+        let name = format!("{kim_id}/{event}");
+        move |f: &Value| {
+            f["msg"] == "changed"
+                && f["collection"] == "stream-notify-user"
+                && f["fields"]["eventName"] == name.as_str()
+        }
+    };
+    let room = frame_within(
+        &mut kim_b,
+        Duration::from_secs(5),
+        user_event("rooms-changed"),
+    )
+    .await
+    .expect("rooms-changed reaches a member on the other node");
+    assert_eq!(room["fields"]["args"][0], "updated");
+    assert_eq!(room["fields"]["args"][1]["_id"], json!(rid));
+    assert_eq!(
+        room["fields"]["args"][1]["lastMessage"]["msg"],
+        "for every member"
+    );
+    let sub = frame_within(
+        &mut kim_b,
+        Duration::from_secs(5),
+        user_event("subscriptions-changed"),
+    )
+    .await
+    .expect("subscriptions-changed reaches a member on the other node");
+    assert_eq!(sub["fields"]["args"][1]["rid"], json!(rid));
+    assert_eq!(sub["fields"]["args"][1]["u"]["_id"], json!(kim_id));
+    assert_eq!(sub["fields"]["args"][1]["unread"], 1);
+    drop(c);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typing_sent_on_one_node_reaches_the_other() {
     let Some(c) = cluster().await else { return };

@@ -515,3 +515,87 @@ both_stores!(profile_changes_are_announced, |server| async move {
     let deleted = bob.event("stream-notify-logged", "Users:Deleted").await;
     assert_eq!(deleted[0]["userId"], json!(carl_id), "{deleted}");
 });
+
+both_stores!(
+    a_message_reaches_every_listening_members_room_and_membership,
+    |server| async move {
+        let admin = server.admin().await;
+        let (ann_name, bob_name, cy_name) = (unique("ann"), unique("bob"), unique("cy"));
+        let ann = server.create_user(&admin, &ann_name).await;
+        let bob = server.create_user(&admin, &bob_name).await;
+        let cy = server.create_user(&admin, &cy_name).await;
+        let (ann_id, bob_id) = (uid_of(&ann), uid_of(&bob));
+        let name = unique("fan");
+        let body = admin
+            .post_ok(
+                "/api/v1/channels.create",
+                json!({"name": name, "members": [ann_name, bob_name, cy_name]}),
+            )
+            .await;
+        let rid = body["channel"]["_id"].as_str().unwrap().to_owned();
+        // Ann and Bob listen to their rooms and memberships; Cy is a member who does not.
+        let mut listeners = Vec::new();
+        for (user, id) in [(&ann_name, &ann_id), (&bob_name, &bob_id)] {
+            let mut ddp = ddp_as(&server.url, user).await;
+            for event in ["rooms-changed", "subscriptions-changed"] {
+                sub(&mut ddp, "stream-notify-user", &format!("{id}/{event}")).await;
+            }
+            listeners.push((ddp, id.clone()));
+        }
+        cy.post_ok(
+            "/api/v1/chat.postMessage",
+            json!({"roomId": rid, "text": "fan-out check"}),
+        )
+        .await;
+        for (ddp, id) in &mut listeners {
+            let room = user_event(ddp, id, "rooms-changed", "updated", |d| {
+                d["_id"] == rid.as_str() && d["lastMessage"]["msg"] == "fan-out check"
+            })
+            .await;
+            assert_eq!(room["t"], "c", "{room}");
+            let sub = user_event(ddp, id, "subscriptions-changed", "updated", |d| {
+                d["rid"] == rid.as_str() && d["unread"] == 1
+            })
+            .await;
+            assert_eq!(
+                sub["u"]["_id"],
+                json!(id),
+                "each member gets their own membership"
+            );
+            assert_eq!(sub["alert"], true, "{sub}");
+        }
+        // The sender's own membership is not announced as unread.
+        let mut cy_ddp = ddp_as(&server.url, &cy_name).await;
+        let cy_id = uid_of(&cy);
+        sub(
+            &mut cy_ddp,
+            "stream-notify-user",
+            &format!("{cy_id}/subscriptions-changed"),
+        )
+        .await;
+        cy.post_ok(
+            "/api/v1/chat.postMessage",
+            json!({"roomId": rid, "text": "second"}),
+        )
+        .await;
+        user_event(
+            &mut listeners[0].0,
+            &ann_id,
+            "subscriptions-changed",
+            "updated",
+            |d| d["rid"] == rid.as_str() && d["unread"] == 2,
+        )
+        .await;
+        let quiet = tokio::time::timeout(
+            Duration::from_millis(300),
+            cy_ddp.wait_for(|f| {
+                f["fields"]["eventName"] == format!("{cy_id}/subscriptions-changed").as_str()
+            }),
+        )
+        .await;
+        assert!(
+            quiet.is_err(),
+            "the sender hears nothing of their own membership"
+        );
+    }
+);

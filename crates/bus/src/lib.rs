@@ -37,6 +37,13 @@ pub enum Audience {
         #[serde(default)]
         public: bool,
     },
+    /// A per-user event for many users at once (`stream-notify-user`): each of `users`
+    /// receives it as `<user id>/<name>` with the event's args, which every node serialises
+    /// once for all of them. One bus event instead of one per user.
+    Users { users: Vec<String> },
+    /// Like [`Audience::Users`], but each user with args of their own (their own
+    /// membership, say); the event's own `args` are unused.
+    EachUser { args: Vec<(String, Value)> },
 }
 
 /// One realtime event, as DDP sends it: `{"msg":"changed","collection":stream,"id":"id",
@@ -60,6 +67,22 @@ impl Event {
             args,
             audience: Audience::Subscribers,
             origin: String::new(),
+        }
+    }
+
+    /// The event `<user id>/<name>` on `stream` for each of `users`, all with the same args.
+    pub fn for_users(stream: &str, name: &str, users: Vec<String>, args: Value) -> Self {
+        Self {
+            audience: Audience::Users { users },
+            ..Self::new(stream, name, args)
+        }
+    }
+
+    /// The event `<user id>/<name>` on `stream` for each user, with that user's args.
+    pub fn for_each_user(stream: &str, name: &str, args: Vec<(String, Value)>) -> Self {
+        Self {
+            audience: Audience::EachUser { args },
+            ..Self::new(stream, name, Value::Null)
         }
     }
 
@@ -239,5 +262,25 @@ mod tests {
         assert_eq!(got.name, "r1");
         assert_eq!(got.origin, "n1");
         assert_eq!(b.recv().await.unwrap().args, json!([{"msg": "hi"}]));
+    }
+
+    #[test]
+    fn per_user_audiences_survive_the_trip_through_redis() {
+        for event in [
+            Event::for_users(
+                "stream-notify-user",
+                "rooms-changed",
+                vec!["u1".into(), "u2".into()],
+                json!(["updated", {"_id": "r1"}]),
+            ),
+            Event::for_each_user(
+                "stream-notify-user",
+                "subscriptions-changed",
+                vec![("u1".into(), json!(["updated", {"unread": 1}]))],
+            ),
+        ] {
+            let text = serde_json::to_string(&event).unwrap();
+            assert_eq!(serde_json::from_str::<Event>(&text).unwrap(), event);
+        }
     }
 }

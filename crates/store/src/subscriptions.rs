@@ -197,6 +197,44 @@ impl Store {
         .collect()
     }
 
+    /// The ids of a room's members, in no particular order: a read of the
+    /// `(rid, user_id)` index only, for announcing a message to the room.
+    pub async fn member_ids_of_room(&self, rid: &str) -> Result<Vec<String>> {
+        sqlx::query_scalar("SELECT user_id FROM subscriptions WHERE rid = $1")
+            .bind(rid)
+            .fetch_all(&self.read)
+            .await
+            .map_err(StoreError::from)
+    }
+
+    /// The memberships of these users in a room (those that exist), oldest first.
+    pub async fn subscriptions_of_room_members(
+        &self,
+        rid: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<Subscription>> {
+        // Bound the placeholders per statement (SQLite's limit is far above this).
+        const CHUNK: usize = 500;
+        let mut subs = Vec::with_capacity(user_ids.len());
+        for chunk in user_ids.chunks(CHUNK) {
+            let placeholders: Vec<String> =
+                (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT {COLUMNS} FROM subscriptions WHERE rid = $1 AND user_id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(rid);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            for row in query.fetch_all(&self.read).await? {
+                subs.push(from_row(&row)?);
+            }
+        }
+        subs.sort_by_key(|s| s.ts);
+        Ok(subs)
+    }
+
     /// Memberships of a room whose room roles include `role` (`owner`, `moderator`,
     /// `leader`), oldest first.
     pub async fn subscriptions_with_role(

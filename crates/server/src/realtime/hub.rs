@@ -151,11 +151,60 @@ impl Hub {
         self.registry.read().map(|r| r.outboxes.len()).unwrap_or(0)
     }
 
+    /// The users among `users` with a connection on this node subscribed to
+    /// `<user id>/<name>` on `stream`.
+    pub fn user_event_listeners<'u>(
+        &self,
+        stream: &str,
+        name: &str,
+        users: impl IntoIterator<Item = &'u String>,
+    ) -> Vec<String> {
+        let Ok(reg) = self.registry.read() else {
+            return Vec::new();
+        };
+        let mut key = Key::default();
+        users
+            .into_iter()
+            .filter(|user| user_conns(&reg, &mut key, stream, name, user).is_some())
+            .cloned()
+            .collect()
+    }
+
     /// Delivers one event to this node's subscribers.
     pub fn deliver(&self, event: &Event) {
         let Ok(reg) = self.registry.read() else {
             return;
         };
+        match &event.audience {
+            Audience::Users { users } => {
+                // The args are the same for every user: serialised once, on first use.
+                let mut args_json: Option<String> = None;
+                let mut key = Key::default();
+                for user in users {
+                    let Some(conns) = user_conns(&reg, &mut key, &event.stream, &event.name, user)
+                    else {
+                        continue;
+                    };
+                    let args = args_json.get_or_insert_with(|| event.args.to_string());
+                    let frame = frames::changed(&event.stream, &key.1, args);
+                    push_all(&reg, conns, &frame);
+                }
+                return;
+            }
+            Audience::EachUser { args } => {
+                let mut key = Key::default();
+                for (user, args) in args {
+                    let Some(conns) = user_conns(&reg, &mut key, &event.stream, &event.name, user)
+                    else {
+                        continue;
+                    };
+                    let frame = frames::changed(&event.stream, &key.1, &args.to_string());
+                    push_all(&reg, conns, &frame);
+                }
+                return;
+            }
+            Audience::Subscribers | Audience::Members { .. } => {}
+        }
         let key = (event.stream.clone(), event.name.clone());
         let mut frame: Option<Utf8Bytes> = None;
         let mut frame_for = || {
@@ -180,12 +229,16 @@ impl Hub {
         else {
             return;
         };
-        // Sets, so a room with thousands of members costs one pass, not a pass per member.
-        let members: HashSet<&str> = users.iter().map(String::as_str).collect();
         let mut reached: HashSet<ConnId> = HashSet::new();
         if let Some(conns) = reg.by_participant.get(&key) {
+            // A set, so a room with thousands of members costs one pass, not a pass per
+            // member; not needed at all when anyone who may read the room hears it.
+            let members: Option<HashSet<&str>> =
+                (!*public).then(|| users.iter().map(String::as_str).collect());
             for (conn, user) in conns.keys() {
-                if !*public && !members.contains(user.as_str()) {
+                if let Some(members) = &members
+                    && !members.contains(user.as_str())
+                {
                     continue;
                 }
                 if let Some(outbox) = reg.outboxes.get(conn)
@@ -196,8 +249,11 @@ impl Hub {
             }
         }
         let mut member_frame: Option<Utf8Bytes> = None;
+        let mut member_key: Key = (event.stream.clone(), String::new());
         for user in users {
-            let Some(conns) = reg.by_member.get(&(event.stream.clone(), user.clone())) else {
+            member_key.1.clear();
+            member_key.1.push_str(user);
+            let Some(conns) = reg.by_member.get(&member_key) else {
                 continue;
             };
             let frame = member_frame.get_or_insert_with(|| {
@@ -233,6 +289,34 @@ impl Hub {
                 }
             }
         });
+    }
+}
+
+/// The connections subscribed to `<user>/<event name>` on the event's stream. `key` is a
+/// scratch key reused across users, so looking up thousands of users allocates nothing.
+fn user_conns<'r>(
+    reg: &'r Registry,
+    key: &mut Key,
+    stream: &str,
+    name: &str,
+    user: &str,
+) -> Option<&'r HashMap<ConnId, u32>> {
+    if key.0 != stream {
+        key.0 = stream.to_owned();
+    }
+    key.1.clear();
+    key.1.push_str(user);
+    key.1.push('/');
+    key.1.push_str(name);
+    reg.by_event.get(key)
+}
+
+/// Queues one frame (shared bytes) on each of these connections.
+fn push_all(reg: &Registry, conns: &HashMap<ConnId, u32>, frame: &Utf8Bytes) {
+    for conn in conns.keys() {
+        if let Some(outbox) = reg.outboxes.get(conn) {
+            outbox.push(frame.clone());
+        }
     }
 }
 

@@ -60,6 +60,52 @@ pub fn room_changed_for(state: &AppState, kind: &str, room: &Room, user_id: &str
     );
 }
 
+/// `<uid>/rooms-changed` for each of `users`: one bus event, the room document built and
+/// serialised once for all of them.
+pub fn room_changed_for_all(state: &AppState, kind: &str, room: &Room, users: Vec<String>) {
+    if users.is_empty() {
+        return;
+    }
+    publish(
+        state,
+        Event::for_users(
+            streams::NOTIFY_USER,
+            "rooms-changed",
+            users,
+            json!([kind, room.to_wire(DateStyle::EJson)]),
+        ),
+    );
+}
+
+/// `<uid>/subscriptions-changed` for each of these memberships, to its member: one bus
+/// event.
+pub fn subscriptions_changed<'s>(
+    state: &AppState,
+    kind: &str,
+    subs: impl IntoIterator<Item = &'s Subscription>,
+) {
+    let args: Vec<(String, Value)> = subs
+        .into_iter()
+        .map(|sub| {
+            (
+                sub.user.id.clone(),
+                json!([kind, sub.to_wire(DateStyle::EJson)]),
+            )
+        })
+        .collect();
+    if args.is_empty() {
+        return;
+    }
+    publish(
+        state,
+        Event::for_each_user(streams::NOTIFY_USER, "subscriptions-changed", args),
+    );
+}
+
+fn user_ids(subs: &[Subscription]) -> Vec<String> {
+    subs.iter().map(|s| s.user.id.clone()).collect()
+}
+
 /// Re-reads a room and its memberships and tells every member about both (after a change
 /// to the room's settings or counters).
 pub async fn room_updated(state: &AppState, rid: &str) {
@@ -74,10 +120,8 @@ pub async fn room_updated(state: &AppState, rid: &str) {
         }
         _ => return,
     };
-    for sub in &subs {
-        room_changed_for(state, "updated", &room, &sub.user.id);
-        subscription_changed(state, "updated", sub);
-    }
+    room_changed_for_all(state, "updated", &room, user_ids(&subs));
+    subscriptions_changed(state, "updated", &subs);
 }
 
 /// Announces a membership that began (`inserted`) for the member.
@@ -122,10 +166,8 @@ pub async fn room_created(state: &AppState, rid: &str) {
         (Ok(Some(room)), Ok(subs)) => (room, subs),
         _ => return,
     };
-    for sub in &subs {
-        subscription_changed(state, "inserted", sub);
-        room_changed_for(state, "inserted", &room, &sub.user.id);
-    }
+    subscriptions_changed(state, "inserted", &subs);
+    room_changed_for_all(state, "inserted", &room, user_ids(&subs));
 }
 
 /// The memberships of a room, read before the room is deleted (for [`room_deleted`]).
@@ -139,10 +181,8 @@ pub async fn subscriptions_of(state: &AppState, rid: &str) -> Vec<Subscription> 
 
 /// A deleted room: each former member hears `removed` for the membership and the room.
 pub fn room_deleted(state: &AppState, room: &Room, subs: &[Subscription]) {
-    for sub in subs {
-        subscription_changed(state, "removed", sub);
-        room_changed_for(state, "removed", room, &sub.user.id);
-    }
+    subscriptions_changed(state, "removed", subs);
+    room_changed_for_all(state, "removed", room, user_ids(subs));
 }
 
 /// One member's membership changed (read, unread, open, hidden, favourite, roles).
@@ -291,8 +331,16 @@ fn my_messages_args(message: &Value, room: &Room) -> Value {
 
 /// A new or edited message: `stream-room-messages` for the room and each member's
 /// `__my_messages__`, then the members' rooms and subscriptions (unread counters moved).
+///
+/// The message goes out as soon as the room and its member ids are read (an index-only
+/// read); the members' memberships, which differ per member, are read after it, and on a
+/// node without other nodes only for the members someone listens to.
 pub async fn message_saved(state: &AppState, message: &Message, is_new: bool) {
-    let room = match state.store.room_by_id(&message.rid).await {
+    let (room, members) = tokio::join!(
+        state.store.room_by_id(&message.rid),
+        state.store.member_ids_of_room(&message.rid),
+    );
+    let room = match room {
         Ok(Some(room)) => room,
         Ok(None) => return,
         Err(e) => {
@@ -300,19 +348,18 @@ pub async fn message_saved(state: &AppState, message: &Message, is_new: bool) {
             return;
         }
     };
-    let subs = match state.store.subscriptions_of_room(&room.id).await {
-        Ok(subs) => subs,
+    let members = match members {
+        Ok(members) => members,
         Err(e) => {
             tracing::warn!(error = %e, "cannot load the members to announce a message");
             Vec::new()
         }
     };
     let wire = message.to_wire(DateStyle::EJson);
-    let members: Vec<String> = subs.iter().map(|s| s.user.id.clone()).collect();
     publish(
         state,
         Event::new(streams::ROOM_MESSAGES, room.id.clone(), json!([wire])).to_members(
-            members,
+            members.clone(),
             my_messages_args(&wire, &room),
             room.t == RoomType::Channel,
         ),
@@ -320,20 +367,47 @@ pub async fn message_saved(state: &AppState, message: &Message, is_new: bool) {
     if !is_new {
         return;
     }
-    for sub in &subs {
-        room_changed_for(state, "updated", &room, &sub.user.id);
-        if sub.user.id != message.user.id {
-            subscription_changed(state, "updated", sub);
+    room_changed_for_all(state, "updated", &room, members.clone());
+    let others: Vec<String> = members
+        .iter()
+        .filter(|id| **id != message.user.id)
+        .cloned()
+        .collect();
+    match listened_memberships(state, &room.id, others).await {
+        Ok(subs) => subscriptions_changed(state, "updated", &subs),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot load the memberships to announce a message")
         }
     }
     if message.t.is_none() {
-        notify_recipients(state, message, &room, &subs);
+        notify_recipients(state, message, &room, &members);
     }
+}
+
+/// The memberships in `rid` of those of `users` whose `subscriptions-changed` anyone may
+/// hear: all of them when other nodes share the bus (their listeners are not known here),
+/// else those with a listener on this node.
+async fn listened_memberships(
+    state: &AppState,
+    rid: &str,
+    users: Vec<String>,
+) -> ferrochat_store::Result<Vec<Subscription>> {
+    let users = if state.config.redis_url.is_some() {
+        users
+    } else {
+        state
+            .hub
+            .user_event_listeners(streams::NOTIFY_USER, "subscriptions-changed", &users)
+    };
+    if users.is_empty() {
+        return Ok(Vec::new());
+    }
+    state.store.subscriptions_of_room_members(rid, &users).await
 }
 
 /// Desktop notifications (`<uid>/notification`) for the people a message is for: the other
 /// side of a direct message, and mentioned members.
-fn notify_recipients(state: &AppState, message: &Message, room: &Room, subs: &[Subscription]) {
+fn notify_recipients(state: &AppState, message: &Message, room: &Room, members: &[String]) {
     let mentioned: Vec<&str> = message
         .extra
         .get("mentions")
@@ -341,12 +415,11 @@ fn notify_recipients(state: &AppState, message: &Message, room: &Room, subs: &[S
         .map(|m| m.iter().filter_map(|v| v["_id"].as_str()).collect())
         .unwrap_or_default();
     let everyone = mentioned.iter().any(|id| *id == "all" || *id == "here");
-    for sub in subs {
-        if sub.user.id == message.user.id {
+    for member in members {
+        if *member == message.user.id {
             continue;
         }
-        let wanted =
-            room.t == RoomType::Direct || everyone || mentioned.contains(&sub.user.id.as_str());
+        let wanted = room.t == RoomType::Direct || everyone || mentioned.contains(&member.as_str());
         if !wanted {
             continue;
         }
@@ -373,7 +446,7 @@ fn notify_recipients(state: &AppState, message: &Message, room: &Room, subs: &[S
         }
         notify_user(
             state,
-            &sub.user.id,
+            member,
             "notification",
             json!([{"title": title, "text": text, "duration": 5, "payload": payload}]),
         );
