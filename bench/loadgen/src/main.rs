@@ -91,6 +91,13 @@ struct RunArgs {
     /// The manifest of the reused store (default: <reuse-data-dir>/bench-seed.json).
     #[arg(long)]
     reuse_manifest: Option<PathBuf>,
+    /// Scenario 4: only these subscriber counts (default: the profile's), e.g. `100` for a
+    /// run under valgrind.
+    #[arg(long, value_delimiter = ',')]
+    fanout_sizes: Option<Vec<u64>>,
+    /// Scenario 4: seconds of posting per size (default: the profile's).
+    #[arg(long)]
+    fanout_secs: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -150,7 +157,13 @@ enum Command {
     },
 }
 
-async fn bench(scenarios: Vec<String>, profile: Profile, args: RunArgs) -> Result<()> {
+async fn bench(scenarios: Vec<String>, mut profile: Profile, args: RunArgs) -> Result<()> {
+    if let Some(sizes) = &args.fanout_sizes {
+        profile.fanout_sizes.clone_from(sizes);
+    }
+    if let Some(secs) = args.fanout_secs {
+        profile.fanout_secs = secs;
+    }
     if !args.server_bin.is_file() {
         bail!(
             "{}: no such binary (cargo build --release first)",
