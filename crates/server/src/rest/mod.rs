@@ -8,6 +8,7 @@ pub mod channels;
 pub mod chat;
 pub mod commands;
 pub mod custom_emoji;
+pub mod directory;
 pub mod discussions;
 pub mod groups;
 pub mod im;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .merge(chat::routes())
         .merge(commands::routes())
         .merge(custom_emoji::routes())
+        .merge(directory::routes())
         .merge(discussions::routes())
         .merge(message_actions::routes())
         .merge(message_sync::routes())

@@ -10,6 +10,7 @@ pub mod authz;
 pub mod avatars;
 pub mod clean_history;
 pub mod custom_emoji;
+pub mod directory;
 pub mod direct;
 pub mod discussions;
 pub mod events;

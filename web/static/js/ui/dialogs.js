@@ -6,7 +6,6 @@ import { Dialog } from './dialog.js';
 import { Avatar } from './avatar.js';
 import { createRoom, createDirect, ddp, roomPath, subscriptions } from '../store.js';
 import { navigate } from '../router.js';
-import * as api from '../api.js';
 
 /** @param {{ onClose: () => void }} props */
 export function CreateRoomDialog({ onClose }) {
@@ -94,15 +93,14 @@ export function DirectoryDialog({ onClose }) {
     let cancelled = false;
     const timer = setTimeout(async () => {
       try {
-        let found;
-        if (text.trim()) {
-          found = await ddp.call('spotlight', text.trim(), [], { users: true, rooms: true, mentions: false });
-        } else {
-          const reply = await api.get('channels.list', { count: 50, sort: { usersCount: -1 } });
-          found = { rooms: reply.channels || [], users: [] };
-        }
+        // The directory: public channels (the busiest first) and people.
+        const term = text.trim();
+        const [channels, people] = await Promise.all([
+          ddp.call('browseChannels', { text: term, type: 'channels', sortBy: term ? 'name' : 'usersCount', sortDirection: term ? 'asc' : 'desc', limit: 50 }),
+          ddp.call('browseChannels', { text: term, type: 'users', sortBy: 'username', limit: 20 }).catch(() => ({ results: [] })),
+        ]);
         if (!cancelled) {
-          setResult({ rooms: found.rooms || [], users: found.users || [] });
+          setResult({ rooms: channels.results || [], users: people.results || [] });
           setError('');
         }
       } catch (err) {

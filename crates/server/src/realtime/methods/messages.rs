@@ -86,6 +86,22 @@ impl<'a> Fields<'a> {
         }
     }
 
+    pub(super) fn opt_i64(&self, key: &str) -> Result<Option<i64>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(value) => value
+                .as_i64()
+                .or_else(|| {
+                    value
+                        .as_f64()
+                        .filter(|f| f.fract() == 0.0)
+                        .map(|f| f as i64)
+                })
+                .map(Some)
+                .ok_or_else(|| field_mismatch(key, "integer")),
+        }
+    }
+
     pub(super) fn opt_object(&self, key: &str) -> Result<Option<Value>> {
         match self.get(key) {
             None => Ok(None),

@@ -38,6 +38,7 @@ pub async fn dispatch(ctx: &MethodCtx<'_>, name: &str, args: &Args<'_>) -> Optio
         "hideRoom" => hide_room(ctx, args).await,
         "toggleFavorite" => toggle_favorite(ctx, args).await,
         "spotlight" => spotlight(ctx, args).await,
+        "browseChannels" => browse_channels(ctx, args).await,
         "saveRoomSettings" => save_room_settings(ctx, args).await,
         "muteUserInRoom" => mute_user(ctx, args, true).await,
         "unmuteUserInRoom" => mute_user(ctx, args, false).await,
@@ -330,6 +331,42 @@ fn spotlight_room(room: &Room) -> Value {
 
 /// `spotlight([text, usernames, {users, rooms, mentions?, includeFederatedRooms?}, rid?])`:
 /// `{users, rooms}` the caller may see. `#text` searches rooms only, `@text` users only.
+/// `browseChannels({text, type, sortBy, sortDirection, offset, limit})`: the directory, as
+/// `GET /api/v1/directory` gives it, answered `{results, total}`.
+async fn browse_channels(ctx: &MethodCtx<'_>, args: &Args<'_>) -> Result<Value> {
+    use crate::services::directory::{self, Listing};
+    let user = ctx.user()?;
+    let empty = serde_json::Map::new();
+    let options = Fields(args.opt_object(0)?.unwrap_or(&empty));
+    let listing = Listing::parse(options.opt_str("type")?)?;
+    let text = options.opt_str("text")?.unwrap_or_default();
+    let ascending = !matches!(options.opt_str("sortDirection")?, Some("desc"));
+    let column = match (listing, options.opt_str("sortBy")?.unwrap_or("name")) {
+        (Listing::Channels, "name") => "name",
+        (Listing::Channels, "usersCount") => "users_count",
+        (Listing::Channels, "createdAt") => "ts",
+        (Listing::Users, "name") => "name",
+        (Listing::Users, "username") => "username",
+        (Listing::Users, "createdAt") => "created_at",
+        _ => return Err(Error::plain("Please verify the parameters")),
+    };
+    let limit = options.opt_i64("limit")?.unwrap_or(10).clamp(1, 100);
+    let offset = options.opt_i64("offset")?.unwrap_or(0).max(0);
+    let (results, total) = directory::browse(
+        ctx.state,
+        user,
+        listing,
+        text,
+        ferrochat_store::Sort(vec![(column, ascending)]),
+        ferrochat_store::Page {
+            offset,
+            count: Some(limit),
+        },
+    )
+    .await?;
+    Ok(json!({"results": results, "total": total}))
+}
+
 async fn spotlight(ctx: &MethodCtx<'_>, args: &Args<'_>) -> Result<Value> {
     let user = ctx.user()?;
     let mut text = args.str(0)?;
