@@ -3,6 +3,7 @@
 import { useState, useEffect } from '../../vendor/preact-hooks.js';
 import { html } from './html.js';
 import { Dialog } from './dialog.js';
+import { useSubmit } from './forms.js';
 import { Avatar } from './avatar.js';
 import { createRoom, createDirect, ddp, roomPath, subscriptions } from '../store.js';
 import { navigate } from '../router.js';
@@ -13,29 +14,17 @@ export function CreateRoomDialog({ onClose }) {
   const [isPrivate, setPrivate] = useState(false);
   const [readOnly, setReadOnly] = useState(false);
   const [members, setMembers] = useState('');
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
-
-  async function submit(e) {
-    e.preventDefault();
-    setBusy(true);
-    setError('');
-    try {
-      const list = members.split(/[\s,]+/).map((m) => m.replace(/^@/, '')).filter(Boolean);
-      const created = await createRoom(name.trim(), isPrivate, list, readOnly);
-      onClose();
-      const sub = subscriptions.value[created.rid];
-      navigate(sub ? roomPath(sub) : `/${isPrivate ? 'group' : 'channel'}/${encodeURIComponent(created.name || name.trim())}`);
-    } catch (err) {
-      setError(err.message);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, onSubmit } = useSubmit(async () => {
+    const list = members.split(/[\s,]+/).map((m) => m.replace(/^@/, '')).filter(Boolean);
+    const created = await createRoom(name.trim(), isPrivate, list, readOnly);
+    onClose();
+    const sub = subscriptions.value[created.rid];
+    navigate(sub ? roomPath(sub) : `/${isPrivate ? 'group' : 'channel'}/${encodeURIComponent(created.name || name.trim())}`);
+  });
 
   return html`
     <${Dialog} title="Create room" onClose=${onClose}>
-      <form class="form" onSubmit=${submit}>
+      <form class="form" onSubmit=${onSubmit}>
         <label>Name <input required value=${name} onInput=${(e) => setName(e.currentTarget.value)} autofocus /></label>
         <label class="check"><input type="checkbox" checked=${isPrivate} onChange=${(e) => setPrivate(e.currentTarget.checked)} /> Private</label>
         <label class="check"><input type="checkbox" checked=${readOnly} onChange=${(e) => setReadOnly(e.currentTarget.checked)} /> Read only</label>
@@ -52,27 +41,15 @@ export function CreateRoomDialog({ onClose }) {
 /** @param {{ onClose: () => void }} props */
 export function DirectMessageDialog({ onClose }) {
   const [username, setUsername] = useState('');
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
-
-  async function submit(e) {
-    e.preventDefault();
-    setBusy(true);
-    setError('');
-    try {
-      const created = await createDirect(username.trim().replace(/^@/, ''));
-      onClose();
-      navigate(`/direct/${encodeURIComponent(created.rid || created._id)}`);
-    } catch (err) {
-      setError(err.message);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, onSubmit } = useSubmit(async () => {
+    const created = await createDirect(username.trim().replace(/^@/, ''));
+    onClose();
+    navigate(`/direct/${encodeURIComponent(created.rid || created._id)}`);
+  });
 
   return html`
     <${Dialog} title="Direct message" onClose=${onClose}>
-      <form class="form" onSubmit=${submit}>
+      <form class="form" onSubmit=${onSubmit}>
         <label>Username <input required value=${username} onInput=${(e) => setUsername(e.currentTarget.value)} autofocus /></label>
         ${error && html`<p class="error" role="alert">${error}</p>`}
         <div class="form-actions">

@@ -4,6 +4,7 @@ import { html } from './html.js';
 import * as session from '../session.js';
 import { settings } from '../store.js';
 import { navigate } from '../router.js';
+import { useSubmit } from './forms.js';
 
 function siteName() {
   return settings.value.Site_Name || 'Ferrochat';
@@ -76,27 +77,15 @@ export function Login({ onLoggedIn }) {
 /** @param {{ onLoggedIn: () => void }} props */
 export function Register({ onLoggedIn }) {
   const [fields, setFields] = useState({ name: '', username: '', email: '', password: '' });
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
   const set = (key) => (e) => setFields({ ...fields, [key]: e.currentTarget.value });
-
-  async function submit(e) {
-    e.preventDefault();
-    setBusy(true);
-    setError('');
-    try {
-      await session.register({ ...fields, name: fields.name.trim(), username: fields.username.trim(), email: fields.email.trim() });
-      onLoggedIn();
-    } catch (err) {
-      setError(err.message || 'Could not create the account.');
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, onSubmit } = useSubmit(async () => {
+    await session.register({ ...fields, name: fields.name.trim(), username: fields.username.trim(), email: fields.email.trim() });
+    onLoggedIn();
+  });
 
   return html`
     <main class="auth" id="main">
-      <form class="auth-card" onSubmit=${submit} aria-labelledby="auth-title">
+      <form class="auth-card" onSubmit=${onSubmit} aria-labelledby="auth-title">
         <h1 id="auth-title">Create an account</h1>
         <label>Name <input name="name" autocomplete="name" required value=${fields.name} onInput=${set('name')} autofocus /></label>
         <label>Username <input name="username" autocomplete="username" required value=${fields.username} onInput=${set('username')} /></label>
