@@ -16,7 +16,8 @@
 //! stamp it writes) and chromium (`FERROCHAT_CHROMIUM`, default `/usr/bin/chromium`; installed
 //! by `scripts/test`). Missing tools fail the test: it is never skipped silently.
 //! Screenshots go to `FERROCHAT_ARTIFACTS`, default `$CARGO_TARGET_DIR/web-artifacts` (or
-//! `target/web-artifacts`).
+//! `target/web-artifacts`). `FERROCHAT_E2E_ECHO=1` shows the script's progress live
+//! (`cargo test --test web_client -- --nocapture`); its whole output is shown on failure.
 
 mod common;
 
@@ -367,16 +368,26 @@ async fn asset_paths_leak_no_files_and_unknown_assets_are_404() {
 // ---------------------------------------------------------------------------------------------
 // In the browser
 
+/// `FERROCHAT_E2E_ECHO=1` echoes the script's output as it runs (it is shown on failure anyway).
+fn echo_enabled() -> bool {
+    matches!(
+        std::env::var("FERROCHAT_E2E_ECHO").as_deref(),
+        Ok("1") | Ok("true")
+    )
+}
+
 fn collect<R: AsyncRead + Unpin + Send + 'static>(
     reader: R,
     into: Arc<Mutex<String>>,
     lines: Option<mpsc::UnboundedSender<String>>,
 ) {
+    let echo = echo_enabled();
     tokio::spawn(async move {
         let mut reader = BufReader::new(reader).lines();
         while let Ok(Some(line)) = reader.next_line().await {
-            // Live progress with --nocapture; captured (and shown on failure) otherwise.
-            eprintln!("e2e| {line}");
+            if echo {
+                eprintln!("e2e| {line}");
+            }
             if let Ok(mut all) = into.lock() {
                 all.push_str(&line);
                 all.push('\n');
