@@ -356,12 +356,25 @@ async function main() {
       await gone(threadPanel(a));
     });
 
-    await feature('alice attaches a PNG with the attach button; bob sees the image load', async () => {
+    await feature('alice attaches a PNG with the attach button (a progress bar meanwhile); bob sees the image load', async () => {
+      // The upload is held back a moment so that its progress bar can be seen.
+      const uploads = '**/api/v1/rooms.upload/**';
+      await a.route(uploads, async (route) => {
+        await sleep(1500);
+        await route.continue();
+      });
       const [chooser] = await Promise.all([
         a.waitForEvent('filechooser', { timeout: UI_TIMEOUT }),
         button(a, 'Attach file').click(),
       ]);
       await chooser.setFiles({ name: pngName, mimeType: 'image/png', buffer: png });
+      const progress = a.getByRole('progressbar', { name: 'Upload progress', exact: true });
+      try {
+        await visible(progress, 5000);
+        await gone(progress, 15_000);
+      } finally {
+        await a.unroute(uploads);
+      }
       for (const [who, page] of [['bob', b], ['alice', a]]) {
         const img = messageLog(page).getByRole('img', { name: pngName, exact: true });
         await visible(img, 20_000);
