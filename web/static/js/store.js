@@ -284,7 +284,9 @@ function addMessages(rid, incoming, { older = false, hasMore = undefined } = {})
   const byId = new Map(state.value.messages.map((m) => [m._id, m]));
   for (const m of incoming) {
     if (isThreadOnly(m)) continue;
-    byId.set(m._id, { ...byId.get(m._id), ...m });
+    // Replaced, not merged: a field the server dropped (the last star, reaction or a pin)
+    // must go away here too.
+    byId.set(m._id, m);
   }
   const messages = [...byId.values()].sort((a, b) => new Date(a.ts).getTime() - new Date(b.ts).getTime());
   state.value = {

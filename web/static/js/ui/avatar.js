@@ -9,6 +9,6 @@ export function Avatar({ username, status, size = 36, version = 0 }) {
   return html`
     <span class="avatar" style=${{ width: `${size}px`, height: `${size}px` }}>
       ${username && html`<img src=${src} alt="" width=${size} height=${size} loading="lazy" />`}
-      ${status && html`<span class=${`presence presence-${status}`} title=${status}></span>`}
+      ${status && html`<span class=${`presence presence-${status}`} title=${status} aria-hidden="true"></span>`}
     </span>`;
 }

@@ -63,7 +63,7 @@ export function MenuButton({ label, buttonContent, items, className }) {
               class=${item.danger ? 'danger' : ''}
               onClick=${() => select(item)}
               onKeyDown=${(e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); select(item); } }}>
-              ${item.label}
+              ${item.radio && html`<span class="check-mark" aria-hidden="true">${item.checked ? '✓' : ''}</span>`}${item.label}
             </li>`)}
         </ul>`}
     </div>`;

@@ -113,13 +113,14 @@ function RoomLink({ sub }) {
     icon = null;
   }
   const description = [
+    status ? status : '',
     unread > 0 ? `${unread} unread` : '',
     mentions > 0 ? `${mentions} mention${mentions === 1 ? '' : 's'}` : '',
   ].filter(Boolean).join(', ');
   return html`
     <li>
       <a href=${href} class=${`room-link${active ? ' active' : ''}${bold ? ' unread' : ''}`}
-        aria-label=${name} aria-current=${active ? 'page' : undefined}
+        aria-current=${active ? 'page' : undefined}
         aria-describedby=${description ? badgeId : undefined}
         data-rid=${sub.rid} data-unread=${unread} data-mentions=${mentions}
         onClick=${(e) => { e.preventDefault(); navigate(href); }}>
@@ -129,7 +130,7 @@ function RoomLink({ sub }) {
         <span class="room-name">${name}</span>
         ${mentions > 0 && html`<span class="badge mention-badge" aria-hidden="true">@</span>`}
         ${unread > 0 && html`<span class="badge" aria-hidden="true">${unread}</span>`}
-        ${description && html`<span id=${badgeId} class="visually-hidden">${description}</span>`}
       </a>
+      ${description && html`<span id=${badgeId} class="visually-hidden">${description}</span>`}
     </li>`;
 }
