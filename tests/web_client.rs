@@ -316,6 +316,71 @@ async fn assets_have_etags_and_revalidate() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_preloads_versioned_assets_that_are_cached_for_good() {
+    run_test(Backend::Sqlite, &[], |server| async move {
+        let page = fetch(&format!("{}/", server.url), None).await;
+        // Every address on the page carries the same version: /web/v-<digest>/...
+        let versions: std::collections::BTreeSet<&str> = page
+            .body
+            .match_indices("\"/web/v-")
+            .map(|(at, _)| {
+                let rest = &page.body[at + 8..];
+                &rest[..rest.find('/').expect("a path after the version")]
+            })
+            .collect();
+        assert_eq!(
+            versions.len(),
+            1,
+            "one asset version on the page: {}",
+            page.body
+        );
+        let version = versions.into_iter().next().unwrap_or_default().to_owned();
+        assert!(
+            !page.body.contains("\"/web/js/") && !page.body.contains("\"/web/app.css"),
+            "an unversioned asset address on the page: {}",
+            page.body
+        );
+        for module in [
+            "js/app.js",
+            "js/store.js",
+            "js/ui/room.js",
+            "vendor/preact.js",
+        ] {
+            assert!(
+                page.body.contains(&format!(
+                    "<link rel=\"modulepreload\" href=\"/web/v-{version}/{module}\">"
+                )),
+                "{module} is not preloaded: {}",
+                page.body
+            );
+        }
+
+        let versioned = fetch(&format!("{}/web/v-{version}/js/app.js", server.url), None).await;
+        assert_eq!(versioned.status, 200);
+        assert!(
+            versioned.header("cache-control").contains("immutable"),
+            "cache-control {}",
+            versioned.header("cache-control")
+        );
+        let plain = fetch(&format!("{}/web/js/app.js", server.url), None).await;
+        assert_eq!(
+            plain.body, versioned.body,
+            "the same file under both addresses"
+        );
+        assert_eq!(plain.header("cache-control"), "no-cache");
+        // An address from an older build still answers, but is not cached for good.
+        let stale = fetch(
+            &format!("{}/web/v-000000000000/js/app.js", server.url),
+            None,
+        )
+        .await;
+        assert_eq!(stale.status, 200);
+        assert_eq!(stale.header("cache-control"), "no-cache");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn asset_paths_leak_no_files_and_unknown_assets_are_404() {
     run_test(Backend::Sqlite, &[], |server| async move {
         // web/package.json is one level above web/static, Cargo.toml two.

@@ -467,6 +467,85 @@ async function main() {
       await openRoom(b, channel);
     });
 
+    await feature('hostile markup shows as text: no HTML from messages, no javascript: links', async () => {
+      const hostile = `<img src=x onerror="window.__xss=1"> [click me](javascript:window.__xss=1) **bold ${suffix}** \`<b>code</b>\``;
+      await composer(a).fill(hostile);
+      await composer(a).press('Enter');
+      const msg = message(b, `bold ${suffix}`);
+      await visible(msg);
+      await visible(msg.getByText('<img src=x onerror="window.__xss=1">', { exact: false }));
+      const found = await msg.first().evaluate((el) => ({
+        imgs: el.querySelectorAll('.message-body img').length,
+        scriptLinks: [...el.querySelectorAll('a')].filter((x) => /^\s*javascript:/i.test(x.getAttribute('href') || '')).length,
+        bold: el.querySelector('.message-body strong')?.textContent || '',
+        code: el.querySelector('.message-body code')?.textContent || '',
+      }));
+      if (found.imgs !== 0) throw new Error(`the message made ${found.imgs} <img> elements`);
+      if (found.scriptLinks !== 0) throw new Error('the message made a javascript: link');
+      if (found.bold !== `bold ${suffix}`) throw new Error(`bold text rendered as ${JSON.stringify(found.bold)}`);
+      if (found.code !== '<b>code</b>') throw new Error(`inline code rendered as ${JSON.stringify(found.code)}`);
+      if (await b.evaluate(() => window['__xss'] !== undefined)) throw new Error('message markup ran script');
+    });
+
+    await feature('history: bob opens a long room at its end and loads older messages by scrolling up', async () => {
+      const long = await admin.createChannel(`long-${suffix}`, [alice, bob]);
+      for (let i = 1; i <= 70; i += 1) await apiAlice.postMessage(long._id, `history ${i} ${suffix}`);
+      await b.goto(`${BASE}/channel/long-${suffix}`);
+      await visible(message(b, `history 70 ${suffix}`));
+      const shown = await messageLog(b).getByRole('article').count();
+      if (shown >= 70) throw new Error(`all ${shown} messages were loaded at once; expected one page`);
+      if (await message(b, `history 1 ${suffix}`).count()) throw new Error('the oldest message is shown before scrolling');
+      await waitUntil('the oldest message after scrolling up', async () => {
+        await b.locator('.room .messages-scroller').evaluate((el) => { el.scrollTop = 0; });
+        return (await message(b, `history 1 ${suffix}`).count()) === 1;
+      });
+      await visible(b.getByText('This is the start of the conversation.', { exact: true }));
+      const all = await messageLog(b).getByRole('article').filter({ hasText: /history \d+ / }).count();
+      if (all !== 70) throw new Error(`after loading the history bob sees ${all} of 70 messages`);
+      await b.goto(`${BASE}/channel/${channel}`);
+      await visible(composer(b));
+    });
+
+    await feature('a file dropped on the room is uploaded', async () => {
+      const dropName = `dropped-${suffix}.png`;
+      const bytes = [...makePng(32, 24)];
+      const transfer = await a.evaluateHandle(([name, data]) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(data)], name, { type: 'image/png' }));
+        return dt;
+      }, [dropName, bytes]);
+      const room = a.locator('section.room');
+      await room.dispatchEvent('dragover', { dataTransfer: transfer });
+      await room.dispatchEvent('drop', { dataTransfer: transfer });
+      await visible(messageLog(b).getByRole('img', { name: dropName, exact: true }), 20_000);
+    });
+
+    await feature('browser notifications: a mention in another room notifies bob when allowed', async () => {
+      await ctxB.grantPermissions(['notifications'], { origin: BASE });
+      await b.evaluate(() => {
+        const Native = window.Notification;
+        window['__notes'] = [];
+        window.Notification = class extends Native {
+          constructor(title, options) {
+            super(title, options);
+            window['__notes'].push(`${title}|${options?.body || ''}`);
+          }
+        };
+      });
+      await send(a, `@${bob} in the channel, no notification while bob looks at it ${suffix}`);
+      await roomLink(a, side).click();
+      await visible(a.getByRole('heading', { level: 1, name: side, exact: true }));
+      await send(a, `@${bob} ping from the side room ${suffix}`);
+      await waitUntil('a notification for the mention in the side room', async () =>
+        (await b.evaluate(() => window['__notes'])).some((n) => n.includes(`ping from the side room ${suffix}`)),
+      );
+      const notes = await b.evaluate(() => window['__notes']);
+      if (notes.some((n) => n.includes('no notification while bob looks at it'))) {
+        throw new Error('bob was notified of a message in the room he is looking at');
+      }
+      await openRoom(a, channel);
+    });
+
     await feature('read-only and archived rooms show why there is no composer', async () => {
       const readOnly = `ro-${suffix}`;
       const archived = `old-${suffix}`;
