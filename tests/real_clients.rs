@@ -14,13 +14,13 @@
 
 mod common;
 
+use common::node::{collect, node_binary};
 use common::*;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::sync::mpsc;
 
 /// How long one script may run (each script also has its own, shorter watchdog).
@@ -30,51 +30,9 @@ fn node_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/node")
 }
 
-fn node_binary() -> String {
-    std::env::var("FERROCHAT_NODE")
-        .ok()
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| "node".to_string())
-}
-
-/// The stamp `scripts/test` writes into node_modules after `npm ci`: the SHA-256 of
-/// package.json followed by package-lock.json.
-fn expected_stamp(dir: &Path) -> String {
-    use sha2::Digest;
-    let mut hasher = sha2::Sha256::new();
-    for file in ["package.json", "package-lock.json"] {
-        let path = dir.join(file);
-        let bytes =
-            std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-        hasher.update(&bytes);
-    }
-    hex::encode(hasher.finalize())
-}
-
 /// Fails the test unless the Node packages are installed and match package-lock.json.
 fn require_node_modules() {
-    let dir = node_dir();
-    let advice = format!(
-        "Run scripts/test (it runs `npm ci` in {} when node_modules is missing or stale), or \
-         `cd {} && npm ci && cat package.json package-lock.json | sha256sum | cut -d' ' -f1 > \
-         node_modules/.ferrochat-stamp`.",
-        dir.display(),
-        dir.display()
-    );
-    let stamp_path = dir.join("node_modules/.ferrochat-stamp");
-    let stamp = std::fs::read_to_string(&stamp_path).unwrap_or_else(|_| {
-        panic!(
-            "the Node test clients are not installed ({} is missing). {advice}",
-            stamp_path.display()
-        )
-    });
-    assert_eq!(
-        stamp.trim(),
-        expected_stamp(&dir),
-        "the Node test clients in {}/node_modules are stale (package.json or package-lock.json \
-         changed since they were installed). {advice}",
-        dir.display()
-    );
+    common::node::require_npm_packages(&node_dir(), "the Node test clients");
 }
 
 /// A running node script: its stdout lines arrive on `lines`, all output is kept.
@@ -84,25 +42,6 @@ struct NodeScript {
     lines: mpsc::UnboundedReceiver<String>,
     stdout: Arc<Mutex<String>>,
     stderr: Arc<Mutex<String>>,
-}
-
-fn collect<R: AsyncRead + Unpin + Send + 'static>(
-    reader: R,
-    into: Arc<Mutex<String>>,
-    lines: Option<mpsc::UnboundedSender<String>>,
-) {
-    tokio::spawn(async move {
-        let mut reader = BufReader::new(reader).lines();
-        while let Ok(Some(line)) = reader.next_line().await {
-            if let Ok(mut all) = into.lock() {
-                all.push_str(&line);
-                all.push('\n');
-            }
-            if let Some(tx) = &lines {
-                let _ = tx.send(line);
-            }
-        }
-    });
 }
 
 impl NodeScript {
@@ -134,10 +73,12 @@ impl NodeScript {
             child.stdout.take().expect("piped stdout"),
             stdout.clone(),
             Some(tx),
+            None,
         );
         collect(
             child.stderr.take().expect("piped stderr"),
             stderr.clone(),
+            None,
             None,
         );
         NodeScript {

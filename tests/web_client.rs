@@ -21,13 +21,14 @@
 
 mod common;
 
+use common::node::{collect, node_binary};
 use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 /// How long the browser script may run in all (it has its own, shorter watchdog).
@@ -35,13 +36,6 @@ const E2E_TIMEOUT: Duration = Duration::from_secs(175);
 
 fn web_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("web")
-}
-
-fn node_binary() -> String {
-    std::env::var("FERROCHAT_NODE")
-        .ok()
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| "node".to_string())
 }
 
 fn chromium_binary() -> String {
@@ -63,39 +57,8 @@ fn artifacts_dir() -> PathBuf {
     target.join("web-artifacts")
 }
 
-/// Fails the test unless web/node_modules is installed and matches package-lock.json (the
-/// stamp `scripts/test` writes after `npm ci`: SHA-256 of package.json then package-lock.json).
 fn require_web_packages() {
-    use sha2::Digest;
-    let dir = web_dir();
-    let advice = format!(
-        "Run scripts/test (it runs `npm ci` in {dir} when node_modules is missing or stale), or \
-         `cd {dir} && npm ci && cat package.json package-lock.json | sha256sum | cut -d' ' -f1 > \
-         node_modules/.ferrochat-stamp`.",
-        dir = dir.display()
-    );
-    let mut hasher = sha2::Sha256::new();
-    for file in ["package.json", "package-lock.json"] {
-        let path = dir.join(file);
-        let bytes =
-            std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-        hasher.update(&bytes);
-    }
-    let want = hex::encode(hasher.finalize());
-    let stamp_path = dir.join("node_modules/.ferrochat-stamp");
-    let stamp = std::fs::read_to_string(&stamp_path).unwrap_or_else(|_| {
-        panic!(
-            "the web client's npm packages are not installed ({} is missing). {advice}",
-            stamp_path.display()
-        )
-    });
-    assert_eq!(
-        stamp.trim(),
-        want,
-        "the npm packages in {}/node_modules are stale (package.json or package-lock.json \
-         changed since they were installed). {advice}",
-        dir.display()
-    );
+    common::node::require_npm_packages(&web_dir(), "the web client's npm packages");
 }
 
 fn require_chromium() -> String {
@@ -441,29 +404,6 @@ fn echo_enabled() -> bool {
     )
 }
 
-fn collect<R: AsyncRead + Unpin + Send + 'static>(
-    reader: R,
-    into: Arc<Mutex<String>>,
-    lines: Option<mpsc::UnboundedSender<String>>,
-) {
-    let echo = echo_enabled();
-    tokio::spawn(async move {
-        let mut reader = BufReader::new(reader).lines();
-        while let Ok(Some(line)) = reader.next_line().await {
-            if echo {
-                eprintln!("e2e| {line}");
-            }
-            if let Ok(mut all) = into.lock() {
-                all.push_str(&line);
-                all.push('\n');
-            }
-            if let Some(tx) = &lines {
-                let _ = tx.send(line);
-            }
-        }
-    });
-}
-
 fn output(stdout: &Mutex<String>, stderr: &Mutex<String>) -> String {
     format!(
         "--- web/tests/e2e.mjs stdout ---\n{}--- web/tests/e2e.mjs stderr ---\n{}",
@@ -507,15 +447,18 @@ async fn two_users_chat_in_the_browser() {
     let stdout = Arc::new(Mutex::new(String::new()));
     let stderr = Arc::new(Mutex::new(String::new()));
     let (tx, mut lines) = mpsc::unbounded_channel();
+    let echo = echo_enabled().then_some("e2e| ");
     collect(
         child.stdout.take().expect("piped stdout"),
         stdout.clone(),
         Some(tx),
+        echo,
     );
     collect(
         child.stderr.take().expect("piped stderr"),
         stderr.clone(),
         None,
+        echo,
     );
     let mut stdin = child.stdin.take().expect("piped stdin");
 

@@ -25,6 +25,7 @@
 //! - `FERROCHAT_KEEP_TEST_DIRS=1`: keep each test's data directory (with `server.log`) and database.
 #![allow(dead_code)]
 pub mod ddp;
+pub mod node;
 pub mod redis_server;
 
 use std::fs::{self, File, OpenOptions};
