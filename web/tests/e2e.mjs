@@ -668,6 +668,27 @@ async function main() {
       await phone.close();
     });
 
+    await feature('bob searches the room, lists its members, and leaves the side room', async () => {
+      await openRoom(b, channel);
+      await button(b, 'Search messages').click();
+      const results = b.getByRole('complementary', { name: 'Search messages', exact: true });
+      await results.getByRole('searchbox', { name: 'Search in this room', exact: true }).fill(`hello bob ${suffix}`);
+      await visible(results.getByRole('article').filter({ hasText: `hello bob ${suffix}` }));
+      await scan(b, 'search panel');
+      await button(b, 'Members').click();
+      const members = b.getByRole('complementary', { name: 'Members', exact: true });
+      await visible(members.getByText(`@${alice}`, { exact: true }));
+      await visible(members.getByText(`@${bob}`, { exact: true }));
+      await scan(b, 'members panel');
+      await button(members, 'Close members').click();
+      await gone(members);
+      await openRoom(b, side);
+      await button(b, 'Room actions').click();
+      await b.getByRole('menu').getByRole('menuitem', { name: 'Leave room', exact: true }).click();
+      await gone(roomLink(b, side));
+      await visible(b.getByRole('heading', { level: 1, name: /^Welcome to/ }));
+    });
+
     await feature('bob logs out from the user menu', async () => {
       await button(b, 'User menu').click();
       await b.getByRole('menu').getByRole('menuitem', { name: 'Log out', exact: true }).click();

@@ -4,10 +4,12 @@ import { useState, useEffect, useRef, useLayoutEffect } from '../../vendor/preac
 import { html } from './html.js';
 import { Message } from './message.js';
 import { Icon } from './icons.js';
+import { Avatar } from './avatar.js';
+import { MenuButton } from './menu.js';
 import { Composer, uploadFiles } from './composer.js';
 import {
   messagesOf, repliesOf, openRoom, loadOlder, subscriptions, rooms, currentThread, typing, can,
-  toggleFavorite, joinRoom, showError, displayName, threadParent, markRead,
+  toggleFavorite, joinRoom, showError, displayName, threadParent, markRead, ddp, presence,
 } from '../store.js';
 import { navigate } from '../router.js';
 import * as api from '../api.js';
@@ -43,7 +45,23 @@ export function RoomView({ rid, room: initialRoom }) {
   const room = rooms.value[rid] || initialRoom || {};
   const [upload, setUpload] = useState(/** @type {{ name: string, fraction: number, abort: () => void } | null} */ (null));
   const [dragging, setDragging] = useState(false);
-  const [list, setList] = useState(/** @type {'pinned' | 'starred' | null} */ (null));
+  const [list, setList] = useState(/** @type {'pinned' | 'starred' | 'search' | 'members' | null} */ (null));
+  const panelButton = (kind, label, icon) => html`
+    <button type="button" class="icon-button" aria-label=${label} title=${label} aria-pressed=${list === kind}
+      onClick=${() => { currentThread.value = null; setList(list === kind ? null : kind); }}><${Icon} name=${icon} /></button>`;
+  const roomActions = [
+    ...(sub && room.t !== 'd' ? [{ label: 'Leave room', danger: true, onSelect: () => leave('leaveRoom') }] : []),
+    ...(sub ? [{ label: 'Hide room', onSelect: () => leave('hideRoom') }] : []),
+  ];
+
+  async function leave(method) {
+    try {
+      await ddp.call(method, rid);
+      navigate('/home');
+    } catch (e) {
+      showError(e);
+    }
+  }
   const thread = currentThread.value?.rid === rid ? currentThread.value : null;
 
   useEffect(() => {
@@ -95,11 +113,11 @@ export function RoomView({ rid, room: initialRoom }) {
             </div>
             ${room.topic && html`<p class="topic">${room.topic}</p>`}
           </div>
-          <button type="button" class="icon-button" aria-label="Pinned messages" title="Pinned messages" aria-pressed=${list === 'pinned'}
-            onClick=${() => { currentThread.value = null; setList(list === 'pinned' ? null : 'pinned'); }}><${Icon} name="pin" /></button>
-          ${sub && html`
-            <button type="button" class="icon-button" aria-label="Starred messages" title="Starred messages" aria-pressed=${list === 'starred'}
-              onClick=${() => { currentThread.value = null; setList(list === 'starred' ? null : 'starred'); }}><${Icon} name="starList" /></button>`}
+          ${panelButton('search', 'Search messages', 'search')}
+          ${panelButton('members', 'Members', 'people')}
+          ${panelButton('pinned', 'Pinned messages', 'pin')}
+          ${sub && panelButton('starred', 'Starred messages', 'starList')}
+          ${roomActions.length > 0 && html`<${MenuButton} label="Room actions" buttonContent=${html`<${Icon} name="more" />`} items=${roomActions} />`}
         </header>
         ${room.announcement && html`<p class="announcement">${room.announcement}</p>`}
         <${MessageList} rid=${rid} readOnly=${!canPost} />
@@ -123,7 +141,9 @@ export function RoomView({ rid, room: initialRoom }) {
         ${dragging && html`<div class="drop-hint" aria-hidden="true">Drop files to upload them to ${name}</div>`}
       </section>
       ${thread && html`<${ThreadPanel} rid=${rid} tmid=${thread.tmid} canPost=${canPost} />`}
-      ${!thread && list && html`<${MessageListPanel} key=${list} rid=${rid} kind=${list} onClose=${() => setList(null)} />`}
+      ${!thread && (list === 'pinned' || list === 'starred') && html`<${MessageListPanel} key=${list} rid=${rid} kind=${list} onClose=${() => setList(null)} />`}
+      ${!thread && list === 'search' && html`<${SearchPanel} rid=${rid} onClose=${() => setList(null)} />`}
+      ${!thread && list === 'members' && html`<${MembersPanel} rid=${rid} t=${room.t} onClose=${() => setList(null)} />`}
     </div>`;
 }
 
@@ -200,11 +220,7 @@ function MessageListPanel({ rid, kind, onClose }) {
     return () => { cancelled = true; };
   }, [rid, kind]);
   return html`
-    <aside class="thread-panel" aria-label=${title}>
-      <header class="thread-header">
-        <h2>${title}</h2>
-        <button type="button" class="icon-button" aria-label=${`Close ${title.toLowerCase()}`} onClick=${onClose}><${Icon} name="close" /></button>
-      </header>
+    <${Panel} title=${title} onClose=${onClose}>
       <div class="messages-scroller">
         ${error && html`<p class="error" role="alert">${error}</p>`}
         ${messages === null && !error && html`<p class="loading" role="status">Loading…</p>`}
@@ -213,7 +229,87 @@ function MessageListPanel({ rid, kind, onClose }) {
           ${(messages || []).map((m) => html`<li key=${m._id}><${Message} message=${m} inThread=${true} readOnly=${true} /></li>`)}
         </ul>
       </div>
+    <//>`;
+}
+
+/** A side panel with a title and a close button. */
+function Panel({ title, onClose, children }) {
+  return html`
+    <aside class="thread-panel" aria-label=${title}>
+      <header class="thread-header">
+        <h2>${title}</h2>
+        <button type="button" class="icon-button" aria-label=${`Close ${title.toLowerCase()}`} onClick=${onClose}><${Icon} name="close" /></button>
+      </header>
+      ${children}
     </aside>`;
+}
+
+/** Full-text search in the room (the `messageSearch` method: words, from:user, is:pinned...). */
+function SearchPanel({ rid, onClose }) {
+  const [text, setText] = useState('');
+  const [found, setFound] = useState(/** @type {any[] | null} */ (null));
+  const [error, setError] = useState('');
+  useEffect(() => {
+    const term = text.trim();
+    if (!term) {
+      setFound(null);
+      return undefined;
+    }
+    let cancelled = false;
+    const timer = setTimeout(() => {
+      ddp.call('messageSearch', term, rid, 50)
+        .then((reply) => { if (!cancelled) { setFound(reply?.message?.docs || []); setError(''); } })
+        .catch((e) => { if (!cancelled) setError(e.message); });
+    }, 250);
+    return () => { cancelled = true; clearTimeout(timer); };
+  }, [text, rid]);
+  return html`
+    <${Panel} title="Search messages" onClose=${onClose}>
+      <div class="panel-search">
+        <input type="search" aria-label="Search in this room" placeholder="Words, from:user, is:pinned" value=${text}
+          onInput=${(e) => setText(e.currentTarget.value)} autofocus />
+      </div>
+      <div class="messages-scroller">
+        ${error && html`<p class="error" role="alert">${error}</p>`}
+        ${found?.length === 0 && html`<p class="empty panel-empty" role="status">No messages found</p>`}
+        <ul class="panel-list" aria-label="Search results">
+          ${(found || []).map((m) => html`<li key=${m._id}><${Message} message=${m} inThread=${true} readOnly=${true} /></li>`)}
+        </ul>
+      </div>
+    <//>`;
+}
+
+/** The room's members with their presence. */
+function MembersPanel({ rid, t, onClose }) {
+  const [members, setMembers] = useState(/** @type {any[] | null} */ (null));
+  const [total, setTotal] = useState(0);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    let cancelled = false;
+    const prefix = t === 'p' ? 'groups' : t === 'd' ? 'im' : 'channels';
+    api.get(`${prefix}.members`, { roomId: rid, count: 100, sort: { username: 1 } })
+      .then((reply) => { if (!cancelled) { setMembers(reply.members || []); setTotal(reply.total || 0); } })
+      .catch((e) => { if (!cancelled) setError(e.message); });
+    return () => { cancelled = true; };
+  }, [rid, t]);
+  return html`
+    <${Panel} title="Members" onClose=${onClose}>
+      <div class="messages-scroller" tabindex="0" aria-label="Member list">
+        ${error && html`<p class="error" role="alert">${error}</p>`}
+        ${members === null && !error && html`<p class="loading" role="status">Loading…</p>`}
+        ${members && html`<p class="muted panel-empty">${total === 1 ? '1 member' : `${total} members`}</p>`}
+        <ul class="member-list">
+          ${(members || []).map((u) => {
+            const status = presence.value[u._id] || u.status || 'offline';
+            return html`<li key=${u._id}>
+              <${Avatar} username=${u.username} status=${status} size=${28} />
+              <span>${u.name || u.username} <span class="muted">@${u.username}</span></span>
+              <span class="visually-hidden">${status}</span>
+            </li>`;
+          })}
+        </ul>
+      </div>
+    <//>`;
 }
 
 function ThreadPanel({ rid, tmid, canPost }) {
