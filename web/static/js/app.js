@@ -29,16 +29,20 @@ function App() {
   }
 
   useEffect(() => {
-    (async () => {
+    let retry = 0;
+    const start = async () => {
       try {
         await boot();
         if (await session.restore()) await enter();
         else setPhase('anonymous');
       } catch (e) {
-        console.error(e);
+        // The server is down or restarting: say so and try again, without a reload.
+        console.warn('start:', e);
         setPhase('failed');
+        retry = window.setTimeout(start, 3000);
       }
-    })();
+    };
+    start();
     const expired = () => {
       endSession();
       session.forget();
@@ -53,6 +57,7 @@ function App() {
       window.removeEventListener('ferrochat:session-expired', expired);
       window.removeEventListener('ferrochat:unauthorized', expired);
       window.removeEventListener('online', online);
+      clearTimeout(retry);
     };
   }, []);
 
@@ -63,7 +68,7 @@ function App() {
   const route = parse(path.value);
   if (phase === 'booting') return html`<main class="splash" id="main"><p role="status">Connecting…</p></main>`;
   if (phase === 'failed') {
-    return html`<main class="splash" id="main"><p role="alert">The server cannot be reached. Reload the page to try again.</p></main>`;
+    return html`<main class="splash" id="main"><p role="alert">The server cannot be reached. Trying again…</p></main>`;
   }
   if (phase === 'anonymous') {
     return route.screen === 'register'

@@ -62,6 +62,8 @@ export class Ddp {
     this.resumeToken = null;
     this.retries = 0;
     this.closedByUs = false;
+    /** Between `start` and `close`: the connection is kept open (reconnecting when dropped). */
+    this.started = false;
     this.lastSeen = Date.now();
     this.heartbeat = 0;
     this.retryTimer = 0;
@@ -73,11 +75,13 @@ export class Ddp {
   start(resumeToken) {
     this.resumeToken = resumeToken;
     this.closedByUs = false;
+    this.started = true;
     this.open();
   }
 
   close() {
     this.closedByUs = true;
+    this.started = false;
     clearTimeout(this.retryTimer);
     clearInterval(this.heartbeat);
     this.socket?.close();

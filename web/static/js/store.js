@@ -189,7 +189,7 @@ let unsubscribers = /** @type {(() => void)[]} */ ([]);
 
 /** Connects anonymously and loads the public settings (the login screen needs some). */
 export async function boot() {
-  ddp.start(null);
+  if (!ddp.started) ddp.start(null);
   const list = await ddp.call('public-settings/get');
   const map = {};
   for (const s of list) map[s._id] = s.value;
@@ -216,7 +216,9 @@ export async function startSession() {
       if (message?.rid && roomMessages.has(message.rid)) addMessages(message.rid, [{ ...message, _ephemeral: true }]);
     }),
     ddp.stream('stream-notify-user', `${uid}/notification`, ([notification]) => notify(notification)),
-    ddp.stream('stream-notify-logged', 'user-status', ([[userId, , status]]) => {
+    ddp.stream('stream-notify-logged', 'user-status', ([entry]) => {
+      if (!Array.isArray(entry)) return;
+      const [userId, , status] = entry;
       presence.value = { ...presence.value, [userId]: statusName(status) };
       if (userId === uid && me.value) me.value = { ...me.value, status: statusName(status) };
     }),
