@@ -29,7 +29,52 @@ pub fn terms_of(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Above this many full-text matches in a room (SQLite), a search walks the room's
+/// messages newest first instead of looking every match up.
+const WALK_ABOVE: i64 = 2_000;
+
+/// PostgreSQL: the expression of the room-scoped index of migration 0012, the message's
+/// words plus one lexeme for its room (`#<rid>`, which no search term can produce or
+/// prefix-match: terms are letters and digits only).
+const ROOM_TSV: &str = "(msg_tsv || array_to_tsvector(ARRAY['#' || rid]))";
+
+/// The tsquery literal of a room's lexeme, for room ids of the characters Meteor ids and
+/// Rocket.Chat's fixed ids use; other ids are searched without the room lexeme.
+fn room_lexeme(rid: &str) -> Option<String> {
+    let plain = !rid.is_empty()
+        && rid
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
+    plain.then(|| format!("'#{rid}'"))
+}
+
+/// The FTS5 query: every term as a word prefix in the message text (`msg`), and, for one
+/// room, the room id in the `rid` column. Terms are letters and digits only, so quoting
+/// them is enough; a room id is quoted with its quotes doubled.
+fn fts5_expression(terms: &[String], room: Option<&str>) -> String {
+    let words: Vec<String> = terms.iter().map(|t| format!("\"{t}\"*")).collect();
+    let text = format!("msg : ({})", words.join(" AND "));
+    match room {
+        Some(rid) if rid.chars().any(char::is_alphanumeric) => {
+            format!("rid : \"{}\" AND {text}", rid.replace('"', "\"\""))
+        }
+        _ => text,
+    }
+}
+
 impl Store {
+    /// Whether the FTS5 query matches at least `n` messages (reads at most `n` keys).
+    async fn fts5_matches_at_least(&self, expression: &str, n: i64) -> Result<bool> {
+        let found: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH $1 LIMIT $2)",
+        )
+        .bind(expression)
+        .bind(n)
+        .fetch_one(&self.read)
+        .await?;
+        Ok(found >= n)
+    }
+
     /// Messages in `rids` matching `query`, newest first (system messages excluded).
     pub async fn search_messages(
         &self,
@@ -57,21 +102,51 @@ impl Store {
             .flat_map(|t| terms_of(t))
             .take(16)
             .collect();
+        // One room: the full-text match is limited to that room's entries (migration 0012).
+        let room = match rids {
+            [rid] => Some(rid.as_str()),
+            _ => None,
+        };
         if !terms.is_empty() {
             match self.dialect {
                 Dialect::Sqlite => {
-                    let expression: Vec<String> =
-                        terms.iter().map(|t| format!("\"{t}\"*")).collect();
-                    let p = next(expression.join(" "), &mut binds);
-                    conditions.push(format!(
-                        "id IN (SELECT k.id FROM messages_fts f JOIN message_search_keys k \
-                         ON k.key = f.rowid WHERE messages_fts MATCH {p})"
-                    ));
+                    let expression = fts5_expression(&terms, room);
+                    // Many matches in a room: walk the room's messages newest first and keep
+                    // those whose key is among the matches, stopping at the page's end; few:
+                    // look the matches up by id and sort them. Both select the same rows.
+                    let many = room.is_some()
+                        && self.fts5_matches_at_least(&expression, WALK_ABOVE).await?;
+                    let p = next(expression, &mut binds);
+                    if many {
+                        conditions.push(format!(
+                            "(SELECT k.key FROM message_search_keys k WHERE k.id = messages.id) \
+                             IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH {p})"
+                        ));
+                    } else {
+                        conditions.push(format!(
+                            "id IN (SELECT k.id FROM messages_fts f JOIN message_search_keys k \
+                             ON k.key = f.rowid WHERE messages_fts MATCH {p})"
+                        ));
+                        // Left to itself SQLite walks the room's (rid, ts) index here too,
+                        // through the whole room when the matches are few and old; `+rid`
+                        // takes that index away, so the matches are looked up by id.
+                        if room.is_some() {
+                            conditions[0] = format!("+{}", conditions[0]);
+                        }
+                    }
                 }
                 Dialect::Postgres => {
                     let expression: Vec<String> = terms.iter().map(|t| format!("{t}:*")).collect();
                     let p = next(expression.join(" & "), &mut binds);
-                    conditions.push(format!("msg_tsv @@ to_tsquery('simple', {p})"));
+                    match room.and_then(room_lexeme) {
+                        Some(lexeme) => {
+                            let r = next(lexeme, &mut binds);
+                            conditions.push(format!(
+                                "{ROOM_TSV} @@ (to_tsquery('simple', {p}) && {r}::tsquery)"
+                            ));
+                        }
+                        None => conditions.push(format!("msg_tsv @@ to_tsquery('simple', {p})")),
+                    }
                 }
             }
         }
@@ -94,7 +169,10 @@ impl Store {
             conditions.join(" AND "),
             page.sql(self.dialect)
         );
-        let mut q = sqlx::query(&sql);
+        // PostgreSQL: not a prepared statement, so every search is planned for its own terms.
+        // A cached generic plan cannot tell a common word (walk the room newest first) from a
+        // rare one (use the full-text index), and picked the index for "build": seconds.
+        let mut q = sqlx::query(&sql).persistent(self.dialect != Dialect::Postgres);
         for bind in &binds {
             q = q.bind(bind);
         }
@@ -106,6 +184,26 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::terms_of;
+
+    #[test]
+    fn room_scoped_expressions() {
+        let terms = vec!["hello".to_owned(), "wor".to_owned()];
+        assert_eq!(
+            super::fts5_expression(&terms, Some("GENERAL")),
+            r#"rid : "GENERAL" AND msg : ("hello"* AND "wor"*)"#
+        );
+        assert_eq!(
+            super::fts5_expression(&terms, None),
+            r#"msg : ("hello"* AND "wor"*)"#
+        );
+        assert_eq!(
+            super::fts5_expression(&terms, Some("a\"b")),
+            r#"rid : "a""b" AND msg : ("hello"* AND "wor"*)"#
+        );
+        assert_eq!(super::room_lexeme("aB3xYz").as_deref(), Some("'#aB3xYz'"));
+        assert_eq!(super::room_lexeme("a'b"), None);
+        assert_eq!(super::room_lexeme(""), None);
+    }
 
     #[test]
     fn terms_are_words_without_syntax() {

@@ -679,8 +679,98 @@ async fn audit_log(store: &Store) {
     assert_eq!((page.len(), page[0].id.as_str(), total), (1, "a2", 3));
 }
 
+/// Search in one room takes one of two plans (few matches: looked up; many, over 2,000:
+/// the room walked newest first); both must give what a plain filter and sort would, and
+/// keep to the room. Keys are given in an order unrelated to `ts`.
+async fn search_in_a_room(store: &Store) {
+    use ferrochat_store::search::SearchQuery;
+    let alice = user("u1", "alice");
+    store.insert_user(&alice).await.unwrap();
+    for rid in ["r1", "r2"] {
+        store
+            .create_room(&room(rid, rid), &[sub(&format!("s-{rid}"), rid, &alice)])
+            .await
+            .unwrap();
+    }
+    const N: i64 = 2_100;
+    let mut expected: Vec<(String, String, i64, String)> = Vec::new();
+    for i in 0..N {
+        // A permutation of 0..N: insertion order is not time order.
+        let ts = 10_000 + (i * 7_919) % N;
+        let rid = if i % 40 == 0 { "r2" } else { "r1" };
+        let text = if i % 100 == 7 {
+            format!("common rareword {i}")
+        } else {
+            format!("common words {i}")
+        };
+        let id = format!("m{i:05}");
+        store
+            .insert_message(&message(&id, rid, &alice, ts, &text), &Delivery::default())
+            .await
+            .unwrap();
+        expected.push((id, rid.to_owned(), ts, text));
+    }
+    expected.sort_by_key(|e| std::cmp::Reverse(e.2));
+    let search = |rids: Vec<&str>, text: &str, offset: i64, count: i64| {
+        let rids: Vec<String> = rids.into_iter().map(str::to_owned).collect();
+        let query = SearchQuery {
+            terms: vec![text.to_owned()],
+            ..SearchQuery::default()
+        };
+        async move {
+            store
+                .search_messages(
+                    &rids,
+                    &query,
+                    Page {
+                        offset,
+                        count: Some(count),
+                    },
+                )
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|m| m.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    let want = |rids: &[&str], word: &str, offset: usize, count: usize| -> Vec<String> {
+        expected
+            .iter()
+            .filter(|(_, rid, _, text)| rids.contains(&rid.as_str()) && text.contains(word))
+            .skip(offset)
+            .take(count)
+            .map(|(id, ..)| id.clone())
+            .collect()
+    };
+    // Many matches (the walk): the newest page and one deep inside.
+    assert_eq!(
+        search(vec!["r1"], "common", 0, 20).await,
+        want(&["r1"], "common", 0, 20)
+    );
+    assert_eq!(
+        search(vec!["r1"], "comm", 1_900, 50).await,
+        want(&["r1"], "common", 1_900, 50)
+    );
+    // Few matches (looked up by id), in one room and in several.
+    let rare = search(vec!["r1"], "rareword", 0, 100).await;
+    assert_eq!(rare, want(&["r1"], "rareword", 0, 100));
+    assert!(!rare.is_empty());
+    assert_eq!(
+        search(vec!["r2"], "rare", 0, 100).await,
+        want(&["r2"], "rareword", 0, 100)
+    );
+    assert_eq!(
+        search(vec!["r1", "r2"], "rareword", 0, 100).await,
+        want(&["r1", "r2"], "rareword", 0, 100)
+    );
+    // A word never matches the room id the index now holds.
+    assert!(search(vec!["r1"], "r1", 0, 10).await.is_empty());
+}
+
 on_both!(users, users_round_trip);
 on_both!(messages, messages_move_counters);
 on_both!(rooms, rooms_and_memberships);
 on_both!(settings, settings_permissions_meta);
 on_both!(audit, audit_log);
+on_both!(search, search_in_a_room);
