@@ -57,6 +57,10 @@ pub struct Event {
     /// The node that published it.
     #[serde(default)]
     pub origin: String,
+    /// When it was published (ms since the epoch, the publishing node's clock), so a node
+    /// can tell how late another node's event reached it.
+    #[serde(default)]
+    pub published_at: i64,
 }
 
 impl Event {
@@ -67,6 +71,7 @@ impl Event {
             args,
             audience: Audience::Subscribers,
             origin: String::new(),
+            published_at: 0,
         }
     }
 
@@ -157,6 +162,7 @@ impl Bus {
     /// Delivers an event on this node at once and to the other nodes through Redis.
     pub fn publish(&self, mut event: Event) {
         event.origin = self.node_id.to_string();
+        event.published_at = now_ms();
         let event = Arc::new(event);
         // No receivers yet is fine: nobody is listening.
         let _ = self.local.send(event.clone());
@@ -175,29 +181,65 @@ impl Bus {
     }
 }
 
+/// Milliseconds since the epoch.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// How late an event may be (queued for Redis here, or from publication on another node to
+/// its arrival here) before a warning says so.
+const LATE_MS: i64 = 200;
+
+/// The most events sent to Redis in one pipelined round trip.
+const PUBLISH_BATCH: usize = 256;
+
+/// Sends the node's events to Redis in order. Whatever queued up while the previous round
+/// trip was in flight goes in one pipeline, so throughput is not one PUBLISH per round trip
+/// (a burst of events used to wait hundreds of milliseconds here, and every other node with
+/// them).
 async fn publisher(client: redis::Client, channel: String, mut rx: mpsc::Receiver<Arc<Event>>) {
     let mut connection: Option<redis::aio::MultiplexedConnection> = None;
-    while let Some(event) = rx.recv().await {
-        let Ok(payload) = serde_json::to_string(&*event) else {
-            continue;
-        };
+    let mut batch: Vec<Arc<Event>> = Vec::with_capacity(PUBLISH_BATCH);
+    while let Some(first) = rx.recv().await {
+        batch.clear();
+        batch.push(first);
+        while batch.len() < PUBLISH_BATCH {
+            match rx.try_recv() {
+                Ok(event) => batch.push(event),
+                Err(_) => break,
+            }
+        }
+        let queued_ms = now_ms() - batch[0].published_at;
+        if queued_ms > LATE_MS {
+            tracing::warn!(
+                queued_ms,
+                batch = batch.len(),
+                waiting = rx.len(),
+                "events waited for the Redis publisher"
+            );
+        }
+        let mut pipe = redis::pipe();
+        for event in &batch {
+            if let Ok(payload) = serde_json::to_string(&**event) {
+                pipe.cmd("PUBLISH").arg(&channel).arg(payload).ignore();
+            }
+        }
         if connection.is_none() {
             match client.get_multiplexed_async_connection().await {
                 Ok(c) => connection = Some(c),
                 Err(e) => {
-                    tracing::warn!(error = %e, "Redis is unreachable; event delivered on this node only");
+                    tracing::warn!(error = %e, events = batch.len(), "Redis is unreachable; events delivered on this node only");
                     continue;
                 }
             }
         }
         if let Some(conn) = connection.as_mut() {
-            let sent: Result<i64, _> = redis::cmd("PUBLISH")
-                .arg(&channel)
-                .arg(&payload)
-                .query_async(conn)
-                .await;
+            let sent: Result<(), _> = pipe.query_async(conn).await;
             if let Err(e) = sent {
-                tracing::warn!(error = %e, "publishing to Redis failed; event delivered on this node only");
+                tracing::warn!(error = %e, events = batch.len(), "publishing to Redis failed; events delivered on this node only");
                 connection = None;
             }
         }
@@ -224,6 +266,14 @@ async fn subscriber(
                         };
                         match serde_json::from_str::<Event>(&payload) {
                             Ok(event) if event.origin != node_id => {
+                                let late_ms = now_ms() - event.published_at;
+                                if event.published_at > 0 && late_ms > LATE_MS {
+                                    tracing::warn!(
+                                        late_ms,
+                                        origin = %event.origin,
+                                        "another node's event arrived late"
+                                    );
+                                }
                                 let _ = local.send(Arc::new(event));
                             }
                             Ok(_) => {}

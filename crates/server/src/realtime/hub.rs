@@ -15,6 +15,9 @@ use super::frames;
 
 pub type ConnId = u64;
 
+/// How long after its publication an event may reach the hub before a warning says so.
+const LATE_MS: i64 = 200;
+
 /// The stream event name that means "every room I am in" (`__my_messages__`).
 pub const MY_MESSAGES: &str = "__my_messages__";
 
@@ -278,7 +281,18 @@ impl Hub {
         tokio::spawn(async move {
             loop {
                 match events.recv().await {
-                    Ok(event) => hub.deliver(&event),
+                    Ok(event) => {
+                        let late_ms = ferrochat_model::time::now_ms() - event.published_at;
+                        if event.published_at > 0 && late_ms > LATE_MS {
+                            tracing::warn!(
+                                late_ms,
+                                origin = %event.origin,
+                                stream = %event.stream,
+                                "the hub got an event late"
+                            );
+                        }
+                        hub.deliver(&event);
+                    }
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
                         tracing::warn!(
                             missed,
