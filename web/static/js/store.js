@@ -9,6 +9,9 @@ import { credentials, me } from './session.js';
 
 const HISTORY_PAGE = 50;
 const TYPING_TTL_MS = 15000;
+/** A busy room marks itself read at most this often: the server allows 10 calls of a
+ * method per connection in 10 s (DDP_Rate_Limit_Connection_By_Method). */
+const READ_DEBOUNCE_MS = 1200;
 
 export const ddp = new Ddp(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/websocket`);
 
@@ -171,9 +174,24 @@ async function loadCustomEmoji() {
   customEmoji.value = map;
 }
 
+let presenceLoadedAt = 0;
+/**
+ * The current status of the people the sidebar shows a dot for (DM partners); changes arrive
+ * on the `user-status` stream after that. At most once a minute: `users.presence` is a REST
+ * route under the server's per-address rate limit.
+ */
 async function loadPresence() {
+  const mine = me.value?._id;
+  const ids = new Set();
+  for (const sub of Object.values(subscriptions.value)) {
+    if (sub.t !== 'd') continue;
+    for (const uid of rooms.value[sub.rid]?.uids || []) if (uid !== mine) ids.add(uid);
+  }
+  if (ids.size === 0 || Date.now() - presenceLoadedAt < 60000) return;
+  presenceLoadedAt = Date.now();
   try {
-    const reply = await api.get('users.presence');
+    const reply = await api.get('users.presence', { ids: [...ids].join(',') });
+    /** @type {Record<string, string>} */
     const map = {};
     for (const u of reply.users || []) map[u._id] = u.status;
     presence.value = { ...presence.value, ...map };
@@ -226,7 +244,8 @@ export async function startSession() {
     ddp.stream('stream-notify-logged', 'deleteEmojiCustom', () => loadCustomEmoji().catch(showError)),
   );
   ddp.connectedListeners.add(resync);
-  await Promise.all([syncRooms(), loadPermissions(), loadCustomEmoji(), loadPresence()]);
+  await Promise.all([syncRooms(), loadPermissions(), loadCustomEmoji()]);
+  loadPresence();
   // A connected user shows the status they chose (statusDefault); /me was read before this
   // connection logged in, so its `status` may still say offline.
   if (me.value?._id) {
@@ -251,6 +270,7 @@ export function endSession() {
   roomMessages.clear();
   threadMessages.clear();
   lastSync = null;
+  presenceLoadedAt = 0;
 }
 
 /** After a reconnect: what changed while the connection was down. */
@@ -383,7 +403,7 @@ export function markRead(rid) {
   readTimers.set(rid, window.setTimeout(() => {
     readTimers.delete(rid);
     ddp.call('readMessages', rid).catch((e) => console.warn('readMessages:', e));
-  }, 300));
+  }, READ_DEBOUNCE_MS));
 }
 
 export async function sendMessage(rid, text, tmid) {
