@@ -39,8 +39,6 @@ const APP_PATHS: &[&str] = &[
     "/home",
     "/login",
     "/register",
-    "/directory",
-    "/account",
     "/channel/{name}",
     "/channel/{name}/thread/{tmid}",
     "/group/{name}",
