@@ -197,6 +197,18 @@ impl Store {
         .collect()
     }
 
+    /// The earliest `ls` (last seen) among a room's members, a member who never read counting
+    /// as 0: how far every member has read. `None` for a room without members.
+    pub async fn min_last_seen_of_room(&self, rid: &str) -> Result<Option<i64>> {
+        sqlx::query_scalar::<_, Option<i64>>(
+            "SELECT MIN(COALESCE(ls, 0)) FROM subscriptions WHERE rid = $1",
+        )
+        .bind(rid)
+        .fetch_one(&self.read)
+        .await
+        .map_err(StoreError::from)
+    }
+
     /// The ids of a room's members, in no particular order: a read of the
     /// `(rid, user_id)` index only, for announcing a message to the room.
     pub async fn member_ids_of_room(&self, rid: &str) -> Result<Vec<String>> {

@@ -443,6 +443,11 @@ async fn messages_move_counters(store: &Store) {
         (bobs.unread, bobs.alert, bobs.user_mentions, bobs.ls),
         (0, false, 0, Some(5000))
     );
+    // How far every member has read: alice last read when she joined.
+    assert_eq!(store.min_last_seen_of_room("r1").await.unwrap(), Some(1000));
+    assert!(store.mark_read("r1", "u1", 7000).await.unwrap());
+    assert_eq!(store.min_last_seen_of_room("r1").await.unwrap(), Some(5000));
+    assert_eq!(store.min_last_seen_of_room("nowhere").await.unwrap(), None);
     assert!(
         store
             .mark_unread_since("r1", "u2", 2000, 6000)

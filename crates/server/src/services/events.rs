@@ -196,10 +196,8 @@ pub async fn subscription_updated(state: &AppState, rid: &str, user_id: &str) {
 /// time up to which every member has read the room.
 pub async fn messages_read(state: &AppState, rid: &str, user_id: &str) {
     subscription_updated(state, rid, user_id).await;
-    let Ok(subs) = state.store.subscriptions_of_room(rid).await else {
-        return;
-    };
-    if let Some(until) = subs.iter().map(|s| s.ls.unwrap_or(0)).min() {
+    // One aggregate, not every membership of the room: clients mark rooms read often.
+    if let Ok(Some(until)) = state.store.min_last_seen_of_room(rid).await {
         notify_room(
             state,
             rid,
