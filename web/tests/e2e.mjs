@@ -348,6 +348,10 @@ async function main() {
       await replyBox.press('Enter');
       await visible(messageIn(threadLog(b), `second reply ${suffix}`));
       await visible(button(message(b, root), '2 replies'));
+      // The address names the open thread, so a reload opens it again.
+      await waitUntil('the address to name the thread', async () => /\/thread\/[^/]+$/.test(new URL(b.url()).pathname));
+      await b.reload();
+      await visible(messageIn(threadLog(b), `second reply ${suffix}`));
       await screenshot(b, '07-thread');
       await scan(b, 'thread panel');
       await button(threadPanel(b), 'Close thread').click();

@@ -70,6 +70,12 @@ export function RoomView({ rid, room: initialRoom }) {
 
   useEffect(() => openRoom(rid), [rid]);
 
+  // The address follows the open thread, so a reload or a shared link opens it again.
+  useEffect(() => {
+    const base = location.pathname.replace(/\/thread\/[^/]*$/, '');
+    navigate(thread ? `${base}/thread/${encodeURIComponent(thread.tmid)}` : base, { replace: true });
+  }, [thread?.tmid]);
+
   useEffect(() => {
     const onVisible = () => {
       if (!document.hidden) markRead(rid);
