@@ -1,9 +1,10 @@
 // The sidebar's dialogs: create a channel or private group, start a direct message, and the
 // directory (search for rooms and people).
-import { useState, useEffect } from '../../vendor/preact-hooks.js';
+import { useState } from '../../vendor/preact-hooks.js';
 import { html } from './html.js';
 import { Dialog } from './dialog.js';
 import { useSubmit } from './forms.js';
+import { useLoad } from './loading.js';
 import { Avatar } from './avatar.js';
 import { createRoom, createDirect, ddp, roomPath, subscriptions } from '../store.js';
 import { navigate } from '../router.js';
@@ -63,32 +64,18 @@ export function DirectMessageDialog({ onClose }) {
 /** @param {{ onClose: () => void }} props */
 export function DirectoryDialog({ onClose }) {
   const [text, setText] = useState('');
-  const [result, setResult] = useState({ rooms: [], users: [] });
-  const [error, setError] = useState('');
-
-  useEffect(() => {
-    let cancelled = false;
-    const timer = setTimeout(async () => {
-      try {
-        // The directory: public channels (the busiest first) and people.
-        const term = text.trim();
-        const [channels, people] = await Promise.all([
-          ddp.call('browseChannels', { text: term, type: 'channels', sortBy: term ? 'name' : 'usersCount', sortDirection: term ? 'asc' : 'desc', limit: 50 }),
-          ddp.call('browseChannels', { text: term, type: 'users', sortBy: 'username', limit: 20 }).catch(() => ({ results: [] })),
-        ]);
-        if (!cancelled) {
-          setResult({ rooms: channels.results || [], users: people.results || [] });
-          setError('');
-        }
-      } catch (err) {
-        if (!cancelled) setError(err.message);
-      }
-    }, 200);
-    return () => {
-      cancelled = true;
-      clearTimeout(timer);
-    };
-  }, [text]);
+  const [messageError, setMessageError] = useState('');
+  const term = text.trim();
+  // The directory: public channels (the busiest first) and people.
+  const { value, error: loadError } = useLoad(async () => {
+    const [channels, people] = await Promise.all([
+      ddp.call('browseChannels', { text: term, type: 'channels', sortBy: term ? 'name' : 'usersCount', sortDirection: term ? 'asc' : 'desc', limit: 50 }),
+      ddp.call('browseChannels', { text: term, type: 'users', sortBy: 'username', limit: 20 }).catch(() => ({ results: [] })),
+    ]);
+    return { rooms: channels.results || [], users: people.results || [] };
+  }, [term], 200);
+  const result = value || { rooms: [], users: [] };
+  const error = messageError || loadError;
 
   function open(path) {
     onClose();
@@ -100,7 +87,7 @@ export function DirectoryDialog({ onClose }) {
       const created = await createDirect(username);
       open(`/direct/${encodeURIComponent(created.rid || created._id)}`);
     } catch (err) {
-      setError(err.message);
+      setMessageError(err.message);
     }
   }
 

@@ -7,6 +7,7 @@ import { Icon } from './icons.js';
 import { Avatar } from './avatar.js';
 import { MenuButton } from './menu.js';
 import { Composer, uploadFiles } from './composer.js';
+import { useLoad } from './loading.js';
 import {
   messagesOf, repliesOf, openRoom, loadOlder, subscriptions, rooms, currentThread, typing, can,
   toggleFavorite, joinRoom, showError, displayName, threadParent, markRead, ddp, presence,
@@ -215,16 +216,12 @@ function TypingIndicator({ rid }) {
 
 /** The room's pinned or starred messages, beside the room like a thread. */
 function MessageListPanel({ rid, kind, onClose }) {
-  const [messages, setMessages] = useState(/** @type {any[] | null} */ (null));
-  const [error, setError] = useState('');
   const title = kind === 'pinned' ? 'Pinned messages' : 'Starred messages';
-  useEffect(() => {
-    let cancelled = false;
-    api.get(kind === 'pinned' ? 'chat.getPinnedMessages' : 'chat.getStarredMessages', { roomId: rid, count: 100 })
-      .then((reply) => { if (!cancelled) setMessages(reply.messages || []); })
-      .catch((e) => { if (!cancelled) setError(e.message); });
-    return () => { cancelled = true; };
-  }, [rid, kind]);
+  const { value: messages, error } = useLoad(
+    () => api.get(kind === 'pinned' ? 'chat.getPinnedMessages' : 'chat.getStarredMessages', { roomId: rid, count: 100 })
+      .then((reply) => reply.messages || []),
+    [rid, kind],
+  );
   return html`
     <${Panel} title=${title} onClose=${onClose}>
       <div class="messages-scroller">
@@ -253,22 +250,12 @@ function Panel({ title, onClose, children }) {
 /** Full-text search in the room (the `messageSearch` method: words, from:user, is:pinned...). */
 function SearchPanel({ rid, onClose }) {
   const [text, setText] = useState('');
-  const [found, setFound] = useState(/** @type {any[] | null} */ (null));
-  const [error, setError] = useState('');
-  useEffect(() => {
-    const term = text.trim();
-    if (!term) {
-      setFound(null);
-      return undefined;
-    }
-    let cancelled = false;
-    const timer = setTimeout(() => {
-      ddp.call('messageSearch', term, rid, 50)
-        .then((reply) => { if (!cancelled) { setFound(reply?.message?.docs || []); setError(''); } })
-        .catch((e) => { if (!cancelled) setError(e.message); });
-    }, 250);
-    return () => { cancelled = true; clearTimeout(timer); };
-  }, [text, rid]);
+  const term = text.trim();
+  const { value: found, error } = useLoad(
+    term ? () => ddp.call('messageSearch', term, rid, 50).then((reply) => reply?.message?.docs || []) : null,
+    [term, rid],
+    250,
+  );
   return html`
     <${Panel} title="Search messages" onClose=${onClose}>
       <div class="panel-search">
@@ -287,17 +274,13 @@ function SearchPanel({ rid, onClose }) {
 
 /** The room's members with their presence. */
 function MembersPanel({ rid, t, onClose }) {
-  const [members, setMembers] = useState(/** @type {any[] | null} */ (null));
-  const [total, setTotal] = useState(0);
-  const [error, setError] = useState('');
-  useEffect(() => {
-    let cancelled = false;
-    const prefix = t === 'p' ? 'groups' : t === 'd' ? 'im' : 'channels';
-    api.get(`${prefix}.members`, { roomId: rid, count: 100, sort: { username: 1 } })
-      .then((reply) => { if (!cancelled) { setMembers(reply.members || []); setTotal(reply.total || 0); } })
-      .catch((e) => { if (!cancelled) setError(e.message); });
-    return () => { cancelled = true; };
-  }, [rid, t]);
+  const prefix = t === 'p' ? 'groups' : t === 'd' ? 'im' : 'channels';
+  const { value: reply, error } = useLoad(
+    () => api.get(`${prefix}.members`, { roomId: rid, count: 100, sort: { username: 1 } }),
+    [rid, prefix],
+  );
+  const members = reply ? reply.members || [] : null;
+  const total = reply?.total || 0;
   return html`
     <${Panel} title="Members" onClose=${onClose}>
       <div class="messages-scroller" tabindex="0" aria-label="Member list">
