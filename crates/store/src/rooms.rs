@@ -129,6 +129,26 @@ impl Store {
         row.as_ref().map(from_row).transpose()
     }
 
+    /// A room and whether `user_id` is one of its members, in one read: access checks need
+    /// both, and a reconnecting client asks for dozens of rooms at once.
+    pub async fn room_with_membership(
+        &self,
+        id: &str,
+        user_id: &str,
+    ) -> Result<Option<(Room, bool)>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS}, EXISTS (SELECT 1 FROM subscriptions s \
+             WHERE s.rid = rooms.id AND s.user_id = $2) AS is_member FROM rooms WHERE id = $1"
+        ))
+        .bind(id)
+        .bind(user_id)
+        .fetch_optional(&self.read)
+        .await?;
+        row.as_ref()
+            .map(|row| Ok((from_row(row)?, get_bool(row, "is_member")?)))
+            .transpose()
+    }
+
     /// A channel or group by name, ignoring case.
     pub async fn room_by_name(&self, name: &str) -> Result<Option<Room>> {
         let row = sqlx::query(&format!(

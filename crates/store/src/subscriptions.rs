@@ -156,6 +156,16 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Whether the user is a member of the room, without loading the membership.
+    pub async fn is_member(&self, rid: &str, user_id: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT 1 AS one FROM subscriptions WHERE rid = $1 AND user_id = $2")
+            .bind(rid)
+            .bind(user_id)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(row.is_some())
+    }
+
     pub async fn subscription(&self, rid: &str, user_id: &str) -> Result<Option<Subscription>> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM subscriptions WHERE rid = $1 AND user_id = $2"

@@ -476,6 +476,31 @@ async fn rooms_and_memberships(store: &Store) {
         store.create_room(&room("r2", "Dev"), &[]).await,
         Err(StoreError::Duplicate(_))
     ));
+    // Membership checks that do not load the membership.
+    assert!(store.is_member("r1", "u1").await.unwrap());
+    assert!(!store.is_member("r1", "u2").await.unwrap());
+    let (r, member) = store
+        .room_with_membership("r1", "u1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (r.id.as_str(), r.name.as_deref(), member),
+        ("r1", Some("dev"), true)
+    );
+    let (_, member) = store
+        .room_with_membership("r1", "u2")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!member);
+    assert!(
+        store
+            .room_with_membership("nope", "u1")
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     let patch = RoomPatch {
         name: Some("devs".into()),

@@ -40,9 +40,17 @@ struct Session {
     client_ip: IpAddr,
     connected: bool,
     user: Option<User>,
+    /// When `user` was last read from the store.
+    user_read_at: Option<Instant>,
     hashed_token: Option<String>,
     subs: HashMap<String, Subscription>,
 }
+
+/// How old the session's copy of its user may be when a `sub` is authorized. Methods always
+/// re-read the user; a client that reconnects sends its login and dozens of `sub`s at once,
+/// and one read serves the whole burst. Revoked logins and deactivations do not wait for
+/// this: they reach the session as a session signal at once.
+const SUB_USER_MAX_AGE: Duration = Duration::from_secs(1);
 
 type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
 
@@ -79,6 +87,7 @@ pub async fn run(state: AppState, socket: WebSocket, client_ip: IpAddr) {
         client_ip,
         connected: false,
         user: None,
+        user_read_at: None,
         hashed_token: None,
         subs: HashMap::new(),
     };
@@ -222,7 +231,12 @@ impl Session {
                     && send(sink, frames::updated(&id)).await
             }
             ClientMsg::Sub { id, name, params } => {
-                self.refresh_user(sink).await;
+                if self
+                    .user_read_at
+                    .is_none_or(|at| at.elapsed() >= SUB_USER_MAX_AGE)
+                {
+                    self.refresh_user(sink).await;
+                }
                 self.subscribe(sink, id, name, params).await
             }
             ClientMsg::Unsub { id } => {
@@ -246,11 +260,13 @@ impl Session {
                     self.presence_login(&user.id);
                 }
                 self.user = Some(*user);
+                self.user_read_at = Some(Instant::now());
                 self.hashed_token = Some(hashed_token);
             }
             SessionChange::LoggedOut => {
                 self.presence_logout();
                 self.user = None;
+                self.user_read_at = None;
                 self.hashed_token = None;
                 let ended: Vec<String> = self
                     .subs
@@ -404,7 +420,10 @@ impl Session {
             return;
         };
         match self.state.store.user_by_id(&id).await {
-            Ok(Some(user)) if user.active => self.user = Some(user),
+            Ok(Some(user)) if user.active => {
+                self.user = Some(user);
+                self.user_read_at = Some(Instant::now());
+            }
             Ok(_) => self.check_login(sink).await,
             // Cannot tell: keep what the session has rather than drop it on a hiccup.
             Err(_) => {}

@@ -49,14 +49,9 @@ pub async fn authorize(
                     user_id: user.id.clone(),
                 });
             }
-            let room = state
-                .store
-                .room_by_id(event)
+            rooms::readable_room(state, event, user)
                 .await?
                 .ok_or_else(not_allowed)?;
-            if !rooms::can_read(state, &room, user).await? {
-                return Err(not_allowed());
-            }
             // The hub checks each message against the room's members and type when it is
             // sent: someone removed from a private room, or a channel made private, stops
             // reaching non-members at once.
@@ -69,10 +64,9 @@ pub async fn authorize(
         NOTIFY_ROOM | NOTIFY_ROOM_USERS => {
             let user = need_user(user)?;
             let (rid, _) = event.split_once('/').ok_or_else(not_allowed)?;
-            let room = state.store.room_by_id(rid).await?.ok_or_else(not_allowed)?;
-            if !rooms::can_read(state, &room, user).await? {
-                return Err(not_allowed());
-            }
+            rooms::readable_room(state, rid, user)
+                .await?
+                .ok_or_else(not_allowed)?;
             Ok(route)
         }
         NOTIFY_USER => {

@@ -87,19 +87,29 @@ pub async fn find(
 }
 
 pub async fn is_member(state: &AppState, room: &Room, user: &User) -> Result<bool> {
-    Ok(state
-        .store
-        .subscription(&room.id, &user.id)
-        .await?
-        .is_some())
+    Ok(state.store.is_member(&room.id, &user.id).await?)
 }
 
 /// `canAccessRoom`: members may read any room; public channels are readable with
 /// `view-c-room` (or `preview-c-room`).
 pub async fn can_read(state: &AppState, room: &Room, user: &User) -> Result<bool> {
-    if is_member(state, room, user).await? {
-        return Ok(true);
+    Ok(is_member(state, room, user).await? || can_read_as_non_member(state, room, user).await?)
+}
+
+/// The room `rid` when `user` may read it, as [`can_read`] decides, with the room and the
+/// membership read together.
+pub async fn readable_room(state: &AppState, rid: &str, user: &User) -> Result<Option<Room>> {
+    let Some((room, member)) = state.store.room_with_membership(rid, &user.id).await? else {
+        return Ok(None);
+    };
+    if member || can_read_as_non_member(state, &room, user).await? {
+        Ok(Some(room))
+    } else {
+        Ok(None)
     }
+}
+
+async fn can_read_as_non_member(state: &AppState, room: &Room, user: &User) -> Result<bool> {
     if room.t == RoomType::Channel {
         return state
             .authz
