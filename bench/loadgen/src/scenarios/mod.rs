@@ -14,8 +14,8 @@ pub mod search;
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -234,9 +234,16 @@ static CONNECTIONS: AtomicU64 = AtomicU64::new(0);
 /// The loopback source address of the `n`th connection of this process: 10k connections
 /// per address keeps well within the ephemeral port range towards one server port, and
 /// moving on to new addresses keeps clear of the ports a previous scenario's closed
-/// connections still hold in TIME_WAIT.
+/// connections still hold in TIME_WAIT. Each process starts at its own address (by process
+/// id), so that runs one after another (a `run` each) do not meet the previous run's ports.
 pub fn source_ip(n: u64) -> IpAddr {
-    let block = 2 + n / 10_000;
+    static FIRST_BLOCK: OnceLock<u64> = OnceLock::new();
+    let first = *FIRST_BLOCK.get_or_init(|| 2 + u64::from(std::process::id()) % 1_000_000);
+    source_ip_from(first, n)
+}
+
+fn source_ip_from(first_block: u64, n: u64) -> IpAddr {
+    let block = first_block + n / 10_000;
     IpAddr::V4(Ipv4Addr::new(
         127,
         ((block / 62_500) % 250) as u8,
@@ -422,12 +429,22 @@ mod tests {
 
     #[test]
     fn source_addresses_spread_over_loopback() {
-        assert_eq!(source_ip(0), IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3)));
+        assert_eq!(
+            source_ip_from(2, 0),
+            IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3))
+        );
+        assert_eq!(source_ip_from(2, 9_999), source_ip_from(2, 0));
+        assert_ne!(source_ip_from(2, 10_000), source_ip_from(2, 0));
+        assert_eq!(
+            source_ip_from(2, 2_480_000),
+            IpAddr::V4(Ipv4Addr::new(127, 0, 1, 1))
+        );
         assert_eq!(source_ip(9_999), source_ip(0));
         assert_ne!(source_ip(10_000), source_ip(0));
+        // Far from the server's 127.0.0.1 whatever the process id.
         assert_eq!(
-            source_ip(2_480_000),
-            IpAddr::V4(Ipv4Addr::new(127, 0, 1, 1))
+            source_ip_from(2 + 999_999, 5_000_000),
+            IpAddr::V4(Ipv4Addr::new(127, 16, 2, 2))
         );
     }
 
