@@ -33,19 +33,18 @@ pub fn terms_of(text: &str) -> Vec<String> {
 /// messages newest first instead of looking every match up.
 const WALK_ABOVE: i64 = 2_000;
 
-/// PostgreSQL: the expression of the room-scoped index of migration 0012, the message's
-/// words plus one lexeme for its room (`#<rid>`, which no search term can produce or
-/// prefix-match: terms are letters and digits only).
-const ROOM_TSV: &str = "(msg_tsv || array_to_tsvector(ARRAY['#' || rid]))";
+/// PostgreSQL: the expression of the room-scoped index of migration 0014, the message's
+/// lexemes each prefixed with its room id (`<rid>/<word>`).
+const ROOM_LEXEMES: &str = "room_lexemes(rid, msg_tsv)";
 
-/// The tsquery literal of a room's lexeme, for room ids of the characters Meteor ids and
-/// Rocket.Chat's fixed ids use; other ids are searched without the room lexeme.
-fn room_lexeme(rid: &str) -> Option<String> {
-    let plain = !rid.is_empty()
+/// Whether a room id is of the characters Meteor ids and Rocket.Chat's fixed ids use, none
+/// of them `/`, so that `<rid>/` prefixes only that room's lexemes; other ids are searched
+/// through the table-wide index.
+fn plain_room_id(rid: &str) -> bool {
+    !rid.is_empty()
         && rid
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
-    plain.then(|| format!("'#{rid}'"))
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
 }
 
 /// The FTS5 query: every term as a word prefix in the message text (`msg`), and, for one
@@ -102,7 +101,8 @@ impl Store {
             .flat_map(|t| terms_of(t))
             .take(16)
             .collect();
-        // One room: the full-text match is limited to that room's entries (migration 0012).
+        // One room: the full-text match is limited to that room's entries (migrations 0012
+        // on SQLite, 0014 on PostgreSQL).
         let room = match rids {
             [rid] => Some(rid.as_str()),
             _ => None,
@@ -135,19 +135,21 @@ impl Store {
                         }
                     }
                 }
-                Dialect::Postgres => {
-                    let expression: Vec<String> = terms.iter().map(|t| format!("{t}:*")).collect();
-                    let p = next(expression.join(" & "), &mut binds);
-                    match room.and_then(room_lexeme) {
-                        Some(lexeme) => {
-                            let r = next(lexeme, &mut binds);
-                            conditions.push(format!(
-                                "{ROOM_TSV} @@ (to_tsquery('simple', {p}) && {r}::tsquery)"
-                            ));
-                        }
-                        None => conditions.push(format!("msg_tsv @@ to_tsquery('simple', {p})")),
+                Dialect::Postgres => match room.filter(|rid| plain_room_id(rid)) {
+                    // Every term as a prefix of one of the room's own lexemes (migration
+                    // 0014): the index never looks at other rooms' words.
+                    Some(rid) => {
+                        let r = next(rid.to_owned(), &mut binds);
+                        let p = next(terms.join(" "), &mut binds);
+                        conditions.push(format!("{ROOM_LEXEMES} @@ room_prefix_query({r}, {p})"));
                     }
-                }
+                    None => {
+                        let expression: Vec<String> =
+                            terms.iter().map(|t| format!("{t}:*")).collect();
+                        let p = next(expression.join(" & "), &mut binds);
+                        conditions.push(format!("msg_tsv @@ to_tsquery('simple', {p})"));
+                    }
+                },
             }
         }
         if let Some(username) = &query.from_username {
@@ -200,9 +202,11 @@ mod tests {
             super::fts5_expression(&terms, Some("a\"b")),
             r#"rid : "a""b" AND msg : ("hello"* AND "wor"*)"#
         );
-        assert_eq!(super::room_lexeme("aB3xYz").as_deref(), Some("'#aB3xYz'"));
-        assert_eq!(super::room_lexeme("a'b"), None);
-        assert_eq!(super::room_lexeme(""), None);
+        assert!(super::plain_room_id("aB3xYz"));
+        assert!(super::plain_room_id("GENERAL"));
+        assert!(!super::plain_room_id("a'b"));
+        assert!(!super::plain_room_id("a/b"));
+        assert!(!super::plain_room_id(""));
     }
 
     #[test]

@@ -782,6 +782,16 @@ async fn search_in_a_room(store: &Store) {
         search(vec!["r1"], "comm", 1_900, 50).await,
         want(&["r1"], "common", 1_900, 50)
     );
+    // Every term must match, as a prefix, whatever its case.
+    assert_eq!(
+        search(vec!["r1"], "COMM, rarew", 0, 100).await,
+        want(&["r1"], "rareword", 0, 100)
+    );
+    assert!(
+        search(vec!["r1"], "rareword nosuchword", 0, 100)
+            .await
+            .is_empty()
+    );
     // Few matches (looked up by id), in one room and in several.
     let rare = search(vec!["r1"], "rareword", 0, 100).await;
     assert_eq!(rare, want(&["r1"], "rareword", 0, 100));
