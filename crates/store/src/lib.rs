@@ -13,6 +13,7 @@ pub mod blobs;
 pub mod custom_emoji;
 mod db;
 pub mod filter;
+mod group_commit;
 pub mod message_state;
 pub mod message_sync;
 pub mod messages;
@@ -45,6 +46,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("unsupported database url: {0}")]
     UnsupportedUrl(String),
+    /// A write that shared its transaction with others (SQLite's group commit of new
+    /// messages) was not stored because that transaction failed.
+    #[error("shared transaction failed: {0}")]
+    GroupCommit(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
