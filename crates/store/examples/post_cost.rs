@@ -130,12 +130,20 @@ fn post(i: usize) -> (Message, Delivery) {
     let members = members_of(r);
     let from = user(members[i % members.len()]);
     let mate = user(members[(i + 1) % members.len()]);
-    let mut text = if i % 10 == 0 {
+    let mut text = if i.is_multiple_of(10) {
         format!("@{} post {i} ", mate.username)
     } else {
         format!("post {i} ")
     };
-    let words = ["lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing"];
+    let words = [
+        "lorem",
+        "ipsum",
+        "dolor",
+        "sit",
+        "amet",
+        "consectetur",
+        "adipiscing",
+    ];
     let mut w = i;
     while text.len() < 200 {
         text.push_str(words[w % words.len()]);
@@ -144,7 +152,7 @@ fn post(i: usize) -> (Message, Delivery) {
     }
     text.truncate(200);
     let mut extra = Map::new();
-    let mentions: Vec<Value> = if i % 10 == 0 {
+    let mentions: Vec<Value> = if i.is_multiple_of(10) {
         vec![json!({"_id": mate.id, "username": mate.username, "name": mate.name, "type": "user"})]
     } else {
         vec![]
@@ -171,7 +179,11 @@ fn post(i: usize) -> (Message, Delivery) {
         extra,
     };
     let delivery = Delivery {
-        mentioned_user_ids: if i % 10 == 0 { vec![mate.id] } else { vec![] },
+        mentioned_user_ids: if i.is_multiple_of(10) {
+            vec![mate.id]
+        } else {
+            vec![]
+        },
         ..Delivery::default()
     };
     (message, delivery)

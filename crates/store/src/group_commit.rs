@@ -14,8 +14,8 @@
 //! Each message's statements go to SQLite as one string (sqlx runs the statements of a
 //! string in turn on the connection's worker thread, each binding the `$n` it names from one
 //! list of values), so a message costs one hand-off to that thread instead of one per
-//! statement. Thread replies and messages in discussions read other rows first and take a
-//! few more.
+//! statement. Thread replies and messages in discussions take a few more, to read and
+//! rewrite the messages they count in.
 
 use std::collections::HashSet;
 
@@ -110,9 +110,7 @@ impl Store {
                 let reason = e.to_string();
                 tracing::warn!(error = %reason, messages = jobs.len(), "a group commit of messages failed");
                 for job in jobs {
-                    let _ = job
-                        .done
-                        .send(Err(StoreError::GroupCommit(reason.clone())));
+                    let _ = job.done.send(Err(StoreError::GroupCommit(reason.clone())));
                 }
             }
         }
@@ -166,8 +164,9 @@ impl Store {
     async fn write_one(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>, job: &Job) -> Result<()> {
         let (message, delivery) = (&job.message, &job.delivery);
         let effects = Effects::of(message, delivery);
-        // Thread replies and discussion messages first read the rows they count in.
-        let reads_first = message.tmid.is_some() || (delivery.in_discussion && message.t.is_none());
+        // Thread replies and discussion messages then read and rewrite the messages they
+        // count in (the same order as on PostgreSQL: the room before anything else).
+        let counts_more = message.tmid.is_some() || (delivery.in_discussion && message.t.is_none());
         let mut sql = String::with_capacity(1024);
         sql.push_str("SAVEPOINT post; ");
         sql.push_str(&insert_sql());
@@ -177,7 +176,7 @@ impl Store {
             sql.push_str("; ");
             sql.push_str(&unread_update_sql(&effects, &SLOTS));
         }
-        if !reads_first {
+        if !counts_more {
             sql.push_str("; RELEASE post");
         }
         let mut query = bind_message(sqlx::query(&sql), message)
@@ -187,7 +186,7 @@ impl Store {
             query = query.bind(*user_id);
         }
         query.execute(&mut **tx).await.map_err(classify)?;
-        if reads_first {
+        if counts_more {
             self.count_in_thread_and_discussion(tx, message, delivery)
                 .await?;
             sqlx::query("RELEASE post").execute(&mut **tx).await?;

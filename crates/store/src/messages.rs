@@ -249,8 +249,9 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(classify)?;
-        self.count_in_thread_and_discussion(&mut tx, message, delivery)
-            .await?;
+        // The room row first, as every message into the room locks it first: a thread
+        // reply that locked a follower's membership before the room deadlocked with a
+        // message that held the room and wanted that membership.
         let effects = Effects::of(message, delivery);
         if effects.shown_in_room {
             sqlx::query(&room_update_sql(true, &ROOM_SLOTS))
@@ -279,6 +280,8 @@ impl Store {
             }
             query.execute(&mut *tx).await?;
         }
+        self.count_in_thread_and_discussion(&mut tx, message, delivery)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
