@@ -6,6 +6,8 @@
 //! SQLite allows one writer at a time. Rather than letting writers race for the lock
 //! (and fail with `SQLITE_BUSY`), every write goes through a pool of exactly one
 //! connection; reads use a separate pool and see committed data through WAL.
+//! New messages, the most frequent write, share transactions and their `fsync` through
+//! a group commit (`group_commit`).
 
 pub mod audit;
 pub mod avatars;
