@@ -5,6 +5,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+use crate::group_commit::PostQueue;
 use crate::{Result, StoreError};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -33,6 +34,9 @@ pub struct Store {
     /// Writes and transactions. On SQLite a single connection, so writers queue here
     /// instead of failing on the database lock.
     pub(crate) write: AnyPool,
+    /// SQLite: the queue of the group-commit writer new messages go through
+    /// ([`crate::group_commit`]). `None` on PostgreSQL, and in the writer's own handle.
+    pub(crate) posts: Option<PostQueue>,
 }
 
 impl Store {
@@ -53,11 +57,14 @@ impl Store {
                 let read = sqlite_pool(options.max_connections.max(1))
                     .connect_with(connect)
                     .await?;
-                Ok(Self {
+                let mut store = Self {
                     dialect,
                     read,
                     write,
-                })
+                    posts: None,
+                };
+                store.posts = Some(PostQueue::start(store.clone()));
+                Ok(store)
             }
             Dialect::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -69,6 +76,7 @@ impl Store {
                     dialect,
                     read: pool.clone(),
                     write: pool,
+                    posts: None,
                 })
             }
         }
@@ -102,6 +110,10 @@ fn sqlite_pool(max: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(30))
+        // A connection to a local file has no peer that could have gone away: the ping sqlx
+        // sends by default on every acquire is a wasted round trip to the connection's
+        // worker thread (sqlx still pings once on release).
+        .test_before_acquire(false)
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 // WAL lets readers run beside the writer; FULL makes an acknowledged write

@@ -6,6 +6,8 @@
 //! SQLite allows one writer at a time. Rather than letting writers race for the lock
 //! (and fail with `SQLITE_BUSY`), every write goes through a pool of exactly one
 //! connection; reads use a separate pool and see committed data through WAL.
+//! New messages, the most frequent write, share transactions and their `fsync` through
+//! a group commit (`group_commit`).
 
 pub mod audit;
 pub mod avatars;
@@ -13,6 +15,7 @@ pub mod blobs;
 pub mod custom_emoji;
 mod db;
 pub mod filter;
+mod group_commit;
 pub mod message_state;
 pub mod message_sync;
 pub mod messages;
@@ -45,6 +48,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("unsupported database url: {0}")]
     UnsupportedUrl(String),
+    /// A write that shared its transaction with others (SQLite's group commit of new
+    /// messages) was not stored because that transaction failed.
+    #[error("shared transaction failed: {0}")]
+    GroupCommit(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -71,28 +71,24 @@ pub struct HistoryQuery {
     pub hidden_types: Vec<String>,
 }
 
-impl Store {
-    /// Inserts a message and, in the same transaction, updates the room (`msgs`, `lm`,
-    /// `lastMessage`) and the other members' subscriptions (`unread`, `alert`, `open`,
-    /// mentions). System messages (`t` set) do not make rooms unread.
-    ///
-    /// Fails with [`StoreError::Duplicate`] when the id is already taken, including by a
-    /// message that was deleted since.
-    pub async fn insert_message(&self, message: &Message, delivery: &Delivery) -> Result<()> {
-        let mut tx = self.write.begin().await?;
-        let seen: Option<AnyRow> =
-            sqlx::query("SELECT id FROM trash WHERE collection = 'messages' AND id = $1")
-                .bind(&message.id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if seen.is_some() {
-            return Err(StoreError::Duplicate("messages_pkey".into()));
-        }
-        let derived = Derived::of(message);
-        sqlx::query(&format!(
-            "INSERT INTO messages ({COLUMNS}, {DERIVED_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
-        ))
+/// `INSERT` of a new message: its columns, then the derived ones, as `$1`..`$19` in the
+/// order [`bind_message`] binds them.
+pub(crate) fn insert_sql() -> String {
+    format!(
+        "INSERT INTO messages ({COLUMNS}, {DERIVED_COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+    )
+}
+
+/// Binds the 19 values of [`insert_sql`]. Placeholders of statements run with it (on SQLite,
+/// in one string) can refer to them: `$2` is the room, `$4` the time, `$5` the sender, `$8`
+/// `_updatedAt`.
+pub(crate) fn bind_message<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    message: &'q Message,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let derived = Derived::of(message);
+    query
         .bind(&message.id)
         .bind(&message.rid)
         .bind(&message.msg)
@@ -112,69 +108,212 @@ impl Store {
         .bind(derived.mentioned_ids)
         .bind(derived.followers)
         .bind(derived.drid)
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?;
-        // Thread replies that are not also shown in the room do not become its last message,
-        // and make the thread unread for its followers rather than the room for its members.
+}
+
+/// What a new message changes beyond its own row.
+pub(crate) struct Effects<'a> {
+    /// It becomes the room's last message. Thread replies that are not also shown in the
+    /// room do not, and make the thread unread for its followers rather than the room for
+    /// its members.
+    pub shown_in_room: bool,
+    /// The room becomes unread for the other members (not for system messages).
+    pub unread: bool,
+    /// `@all` / `@here`.
+    pub group_mention: bool,
+    /// Members mentioned by name, each once.
+    pub mentioned: Vec<&'a str>,
+}
+
+impl<'a> Effects<'a> {
+    pub(crate) fn of(message: &Message, delivery: &'a Delivery) -> Self {
         let shown_in_room = message.tmid.is_none()
             || message.extra.get("tshow").and_then(|v| v.as_bool()) == Some(true);
-        if let Some(tmid) = &message.tmid {
-            self.count_thread_reply(&mut tx, tmid, message, delivery)
-                .await?;
+        let mut mentioned: Vec<&str> = Vec::new();
+        for id in &delivery.mentioned_user_ids {
+            if !mentioned.contains(&id.as_str()) {
+                mentioned.push(id);
+            }
         }
-        if delivery.in_discussion && message.t.is_none() {
-            self.count_discussion_message(&mut tx, message).await?;
+        Effects {
+            shown_in_room,
+            unread: message.t.is_none() && shown_in_room,
+            group_mention: delivery.group_mention,
+            mentioned,
         }
-        if shown_in_room {
-            sqlx::query(
-                "UPDATE rooms SET msgs = msgs + 1, lm = $2, last_message = $3, updated_at = $4 WHERE id = $1",
-            )
-            .bind(&message.rid)
-            .bind(message.ts)
-            .bind(json_text(message))
-            .bind(message.updated_at)
+    }
+}
+
+/// Where the values of the `rooms` and `subscriptions` updates of a new message sit among
+/// the bound values (the numbers of their `$n`).
+pub(crate) struct Slots {
+    pub rid: usize,
+    pub ts: usize,
+    pub last_message: usize,
+    pub updated: usize,
+    pub sender: usize,
+    pub yes: usize,
+    /// The first mentioned member; the others follow.
+    pub mentioned: usize,
+}
+
+/// PostgreSQL runs each statement on its own: each binds its values from `$1`.
+const ROOM_SLOTS: Slots = Slots {
+    rid: 1,
+    ts: 2,
+    last_message: 3,
+    updated: 4,
+    sender: 0,
+    yes: 0,
+    mentioned: 0,
+};
+const ROOM_SLOTS_NOT_SHOWN: Slots = Slots {
+    rid: 1,
+    updated: 2,
+    ..ROOM_SLOTS
+};
+const UNREAD_SLOTS: Slots = Slots {
+    rid: 1,
+    sender: 2,
+    yes: 3,
+    updated: 4,
+    mentioned: 5,
+    ts: 0,
+    last_message: 0,
+};
+
+/// The room counts a new message and, when it shows there, holds it as its last one.
+pub(crate) fn room_update_sql(shown_in_room: bool, s: &Slots) -> String {
+    if shown_in_room {
+        format!(
+            "UPDATE rooms SET msgs = msgs + 1, lm = ${}, last_message = ${}, updated_at = ${} WHERE id = ${}",
+            s.ts, s.last_message, s.updated, s.rid
+        )
+    } else {
+        format!(
+            "UPDATE rooms SET msgs = msgs + 1, updated_at = ${} WHERE id = ${}",
+            s.updated, s.rid
+        )
+    }
+}
+
+/// The other members' memberships count a new message as unread, and its mentions: one
+/// statement for the unread counter, `@all` / `@here` and the members mentioned by name
+/// (who are counted once each however often they are named, as Rocket.Chat's `$in` does).
+pub(crate) fn unread_update_sql(effects: &Effects<'_>, s: &Slots) -> String {
+    let mut sql = format!(
+        "UPDATE subscriptions SET unread = unread + 1, alert = ${yes}, open = ${yes}, updated_at = ${}",
+        s.updated,
+        yes = s.yes
+    );
+    if effects.group_mention {
+        sql.push_str(", group_mentions = group_mentions + 1");
+    }
+    if !effects.mentioned.is_empty() {
+        let ids: Vec<String> = (0..effects.mentioned.len())
+            .map(|i| format!("${}", s.mentioned + i))
+            .collect();
+        sql.push_str(&format!(
+            ", user_mentions = user_mentions + CASE WHEN user_id IN ({}) THEN 1 ELSE 0 END",
+            ids.join(", ")
+        ));
+    }
+    sql.push_str(&format!(
+        " WHERE rid = ${} AND user_id <> ${}",
+        s.rid, s.sender
+    ));
+    sql
+}
+
+impl Store {
+    /// Inserts a message and, in the same transaction, updates the room (`msgs`, `lm`,
+    /// `lastMessage`) and the other members' subscriptions (`unread`, `alert`, `open`,
+    /// mentions). System messages (`t` set) do not make rooms unread.
+    ///
+    /// On SQLite the message joins the group commit of [`crate::group_commit`]: it is
+    /// written, with the messages that arrived meanwhile, in one transaction with one
+    /// `fsync`, and this returns once that transaction is durable. On PostgreSQL it is a
+    /// transaction of its own (many connections write at once there).
+    ///
+    /// Fails with [`StoreError::Duplicate`] when the id is already taken, including by a
+    /// message that was deleted since.
+    pub async fn insert_message(&self, message: &Message, delivery: &Delivery) -> Result<()> {
+        if let Some(posts) = &self.posts {
+            return posts.insert(message, delivery).await;
+        }
+        let mut tx = self.write.begin().await?;
+        if self.message_id_trashed(&mut tx, &message.id).await? {
+            return Err(StoreError::Duplicate("messages_pkey".into()));
+        }
+        let sql = insert_sql();
+        bind_message(sqlx::query(&sql), message)
             .execute(&mut *tx)
-            .await?;
+            .await
+            .map_err(classify)?;
+        // The room row first, as every message into the room locks it first: a thread
+        // reply that locked a follower's membership before the room deadlocked with a
+        // message that held the room and wanted that membership.
+        let effects = Effects::of(message, delivery);
+        if effects.shown_in_room {
+            sqlx::query(&room_update_sql(true, &ROOM_SLOTS))
+                .bind(&message.rid)
+                .bind(message.ts)
+                .bind(json_text(message))
+                .bind(message.updated_at)
+                .execute(&mut *tx)
+                .await?;
         } else {
-            sqlx::query("UPDATE rooms SET msgs = msgs + 1, updated_at = $2 WHERE id = $1")
+            sqlx::query(&room_update_sql(false, &ROOM_SLOTS_NOT_SHOWN))
                 .bind(&message.rid)
                 .bind(message.updated_at)
                 .execute(&mut *tx)
                 .await?;
         }
-        if message.t.is_none() && shown_in_room {
-            sqlx::query(
-                "UPDATE subscriptions SET unread = unread + 1, alert = $3, open = $3, updated_at = $4 \
-                 WHERE rid = $1 AND user_id <> $2",
-            )
-            .bind(&message.rid)
-            .bind(&message.user.id)
-            .bind(true)
-            .bind(message.updated_at)
-            .execute(&mut *tx)
-            .await?;
-            if delivery.group_mention {
-                sqlx::query(
-                    "UPDATE subscriptions SET group_mentions = group_mentions + 1 WHERE rid = $1 AND user_id <> $2",
-                )
+        if effects.unread {
+            let sql = unread_update_sql(&effects, &UNREAD_SLOTS);
+            let mut query = sqlx::query(&sql)
                 .bind(&message.rid)
                 .bind(&message.user.id)
-                .execute(&mut *tx)
-                .await?;
+                .bind(true)
+                .bind(message.updated_at);
+            for user_id in &effects.mentioned {
+                query = query.bind(*user_id);
             }
-            for user_id in &delivery.mentioned_user_ids {
-                sqlx::query(
-                    "UPDATE subscriptions SET user_mentions = user_mentions + 1 WHERE rid = $1 AND user_id = $2 AND user_id <> $3",
-                )
-                .bind(&message.rid)
-                .bind(user_id)
-                .bind(&message.user.id)
-                .execute(&mut *tx)
-                .await?;
-            }
+            query.execute(&mut *tx).await?;
         }
+        self.count_in_thread_and_discussion(&mut tx, message, delivery)
+            .await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Whether a message id belongs to a deleted message (ids are never reused).
+    async fn message_id_trashed(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        id: &str,
+    ) -> Result<bool> {
+        let seen: Option<AnyRow> =
+            sqlx::query("SELECT id FROM trash WHERE collection = 'messages' AND id = $1")
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        Ok(seen.is_some())
+    }
+
+    /// The effects of a new message that need reading other rows first: the thread it
+    /// replies to counts it, and so do the messages announcing the discussion it is in.
+    pub(crate) async fn count_in_thread_and_discussion(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        message: &Message,
+        delivery: &Delivery,
+    ) -> Result<()> {
+        if let Some(tmid) = &message.tmid {
+            self.count_thread_reply(tx, tmid, message, delivery).await?;
+        }
+        if delivery.in_discussion && message.t.is_none() {
+            self.count_discussion_message(tx, message).await?;
+        }
         Ok(())
     }
 

@@ -808,9 +808,113 @@ async fn search_in_a_room(store: &Store) {
     assert!(search(vec!["r1"], "r1", 0, 10).await.is_empty());
 }
 
+/// Many messages at once (on SQLite they share group commits): each is stored exactly once
+/// with its effects, a reused id is refused without disturbing the others, and a thread
+/// reply among them counts in its thread.
+async fn concurrent_messages(store: &Store) {
+    let alice = user("u1", "alice");
+    let bob = user("u2", "bob");
+    let carol = user("u3", "carol");
+    for u in [&alice, &bob, &carol] {
+        store.insert_user(u).await.unwrap();
+    }
+    store
+        .create_room(
+            &room("r1", "dev"),
+            &[
+                sub("s1", "r1", &alice),
+                sub("s2", "r1", &bob),
+                sub("s3", "r1", &carol),
+            ],
+        )
+        .await
+        .unwrap();
+    let parent = message("p", "r1", &alice, 1000, "a thread");
+    store
+        .insert_message(&parent, &Delivery::default())
+        .await
+        .unwrap();
+    let gone = message("gone", "r1", &alice, 1001, "deleted");
+    store
+        .insert_message(&gone, &Delivery::default())
+        .await
+        .unwrap();
+    assert!(store.delete_message(&gone, 1002, None).await.unwrap());
+
+    let mut tasks = Vec::new();
+    for i in 0..40_i64 {
+        let store = store.clone();
+        let from = if i % 2 == 0 {
+            alice.clone()
+        } else {
+            bob.clone()
+        };
+        // Every tenth names carol twice; she counts one mention per message.
+        let (text, mentioned) = if i % 10 == 0 {
+            (
+                format!("@carol @carol {i}"),
+                vec!["u3".to_string(), "u3".to_string()],
+            )
+        } else {
+            (format!("post {i}"), vec![])
+        };
+        let mut m = message(&format!("c{i}"), "r1", &from, 2000 + i, &text);
+        if i == 7 {
+            m.tmid = Some("p".into());
+        }
+        tasks.push(tokio::spawn(async move {
+            store
+                .insert_message(
+                    &m,
+                    &Delivery {
+                        mentioned_user_ids: mentioned,
+                        ..Delivery::default()
+                    },
+                )
+                .await
+        }));
+    }
+    // Reused ids, racing with the others: one of a live message, one of a deleted one.
+    for id in ["p", "gone"] {
+        let store = store.clone();
+        let m = message(id, "r1", &carol, 5000, "again");
+        tasks.push(tokio::spawn(async move {
+            store.insert_message(&m, &Delivery::default()).await
+        }));
+    }
+    let mut refused = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => {}
+            Err(StoreError::Duplicate(_)) => refused += 1,
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+    assert_eq!(refused, 2);
+    assert_eq!(
+        store.message_by_id("p").await.unwrap().unwrap().msg,
+        "a thread"
+    );
+    let r = store.room_by_id("r1").await.unwrap().unwrap();
+    // p, gone (deleted), 40 new.
+    assert_eq!(r.msgs, 41);
+    // The thread reply is not shown in the room: 39 of the 40 make it unread, after the 2
+    // before.
+    let carols = store.subscription("r1", "u3").await.unwrap().unwrap();
+    assert_eq!((carols.unread, carols.user_mentions), (2 + 39, 4));
+    let parent = store.message_by_id("p").await.unwrap().unwrap();
+    assert_eq!(parent.extra.get("tcount"), Some(&json!(1)));
+    let alices = store.subscription("r1", "u1").await.unwrap().unwrap();
+    let bobs = store.subscription("r1", "u2").await.unwrap().unwrap();
+    // Alice wrote the even ones, Bob the odd ones (c7, the reply, among them).
+    assert_eq!(alices.unread, 19);
+    assert_eq!(bobs.unread, 2 + 20);
+}
+
 on_both!(users, users_round_trip);
 on_both!(messages, messages_move_counters);
 on_both!(rooms, rooms_and_memberships);
 on_both!(settings, settings_permissions_meta);
 on_both!(audit, audit_log);
 on_both!(search, search_in_a_room);
+on_both!(concurrent, concurrent_messages);
