@@ -276,17 +276,40 @@ async fn send_with_fields(
         edited_by: None,
         extra,
     };
+    // The write and its announcements run as a task of their own: a client that hangs up
+    // while its message waits for the writer must not leave it stored but never announced.
+    let task = tokio::spawn(store_and_announce(
+        state.clone(),
+        sender.clone(),
+        message,
+        delivery,
+        absent,
+    ));
+    task.await.map_err(|e| {
+        tracing::error!(error = %e, "storing a message failed");
+        Error::Internal
+    })?
+}
+
+async fn store_and_announce(
+    state: AppState,
+    sender: User,
+    message: Message,
+    delivery: Delivery,
+    absent: Vec<String>,
+) -> Result<Sent> {
+    let state = &state;
     match state.store.insert_message(&message, &delivery).await {
         Ok(()) => {
             events::message_saved(state, &message, true).await;
             if let Some(tmid) = &message.tmid {
                 announce_thread_parent(state, tmid).await;
             }
-            tell_absent(state, sender, &room.id, &absent);
+            tell_absent(state, &sender, &message.rid, &absent);
             Ok(Sent::New(message))
         }
         Err(StoreError::Duplicate(_)) => match state.store.message_by_id(&message.id).await? {
-            Some(existing) if existing.user.id == sender.id && existing.rid == room.id => {
+            Some(existing) if existing.user.id == sender.id && existing.rid == message.rid => {
                 Ok(Sent::Existing(existing))
             }
             _ => Err(Error::failure(
