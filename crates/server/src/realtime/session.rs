@@ -4,14 +4,12 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use ferrochat_model::User;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::sync::{Notify, mpsc};
 
 use super::frames::{self, ClientMsg};
 use super::hub::{ConnId, Outbox, Route};
@@ -65,16 +63,17 @@ async fn close(sink: &mut Sink, code: u16, reason: &'static str) {
     let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(frame)).await;
 }
 
+/// The connection's task. It lives as long as the connection, idle or not, so its future
+/// is kept small (scenario 5: 100k idle connections): the handling of a client message or
+/// a session signal, whose futures nest every DDP method's and run to several KiB, is
+/// boxed and allocated only while it runs.
 pub async fn run(state: AppState, socket: WebSocket, client_ip: IpAddr) {
-    let (queue, mut queued) = mpsc::channel::<Utf8Bytes>(QUEUE_FRAMES);
-    let overflow = Arc::new(Notify::new());
-    let conn = state.hub.connect(Outbox {
-        queue,
-        overflow: overflow.clone(),
-    });
+    let outbox = Outbox::new(QUEUE_FRAMES);
+    let conn = state.hub.connect(outbox.clone());
     let (mut sink, mut stream) = socket.split();
+    let heartbeat = state.config.ddp_heartbeat;
     let mut session = Session {
-        state: state.clone(),
+        state,
         conn,
         client_ip,
         connected: false,
@@ -82,7 +81,6 @@ pub async fn run(state: AppState, socket: WebSocket, client_ip: IpAddr) {
         hashed_token: None,
         subs: HashMap::new(),
     };
-    let heartbeat = state.config.ddp_heartbeat;
     let mut tick = tokio::time::interval(heartbeat / 2);
     let mut last_heard = Instant::now();
     let mut ping_sent: Option<Instant> = None;
@@ -99,20 +97,20 @@ pub async fn run(state: AppState, socket: WebSocket, client_ip: IpAddr) {
                         Message::Close(_) => break,
                         _ => continue,
                     };
-                    if !session.handle(&mut sink, text.as_str()).await {
+                    if !Box::pin(session.handle(&mut sink, text.as_str())).await {
                         break;
                     }
                 }
-                Some(frame) = queued.recv() => {
+                frame = outbox.next() => {
                     if presence::is_session_signal(frame.as_str()) {
-                        session.check_login(&mut sink).await;
+                        Box::pin(session.check_login(&mut sink)).await;
                         continue;
                     }
                     // A write to a client that stopped reading waits; the hub's overflow
                     // signal must still end it at once rather than after SEND_TIMEOUT.
                     let sent = tokio::select! {
                         sent = send(&mut sink, frame) => sent,
-                        () = overflow.notified() => {
+                        () = outbox.overflowed() => {
                             tracing::info!(conn, "closing a connection that fell behind");
                             close(&mut sink, CLOSE_TRY_AGAIN, "too slow").await;
                             false
@@ -122,7 +120,7 @@ pub async fn run(state: AppState, socket: WebSocket, client_ip: IpAddr) {
                         break;
                     }
                 }
-                () = overflow.notified() => {
+                () = outbox.overflowed() => {
                     tracing::info!(conn, "closing a connection that fell behind");
                     close(&mut sink, CLOSE_TRY_AGAIN, "too slow").await;
                     break;
