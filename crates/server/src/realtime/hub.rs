@@ -102,6 +102,10 @@ impl Outbox {
 
 type Key = (String, String);
 
+fn key(stream: &str, name: &str) -> Key {
+    (stream.to_owned(), name.to_owned())
+}
+
 #[derive(Default)]
 struct Registry {
     outboxes: HashMap<ConnId, Outbox>,
@@ -136,23 +140,25 @@ pub struct Hub {
     next_id: AtomicU64,
 }
 
-/// A subscription as the hub files it.
+/// A subscription as the hub files it. Each connection keeps its routes for as long as it
+/// is subscribed, so they are compact: the stream is one of the known names (see
+/// [`streams`](super::streams)), the rest boxed strings without spare capacity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     Event {
-        stream: String,
-        name: String,
+        stream: &'static str,
+        name: Box<str>,
     },
     Member {
-        stream: String,
-        user_id: String,
+        stream: &'static str,
+        user_id: Box<str>,
     },
     /// Like `Event`, but delivered only while `user_id` is among the event's members
     /// (a private room: someone removed from it stops hearing it at once).
     Participant {
-        stream: String,
-        name: String,
-        user_id: String,
+        stream: &'static str,
+        name: Box<str>,
+        user_id: Box<str>,
     },
 }
 
@@ -187,10 +193,10 @@ impl Hub {
         if let Ok(mut reg) = self.registry.write() {
             match route {
                 Route::Event { stream, name } => {
-                    bump(&mut reg.by_event, (stream.clone(), name.clone()), conn)
+                    bump(&mut reg.by_event, key(stream, name), conn)
                 }
                 Route::Member { stream, user_id } => {
-                    bump(&mut reg.by_member, (stream.clone(), user_id.clone()), conn)
+                    bump(&mut reg.by_member, key(stream, user_id), conn)
                 }
                 Route::Participant {
                     stream,
@@ -198,8 +204,8 @@ impl Hub {
                     user_id,
                 } => bump(
                     &mut reg.by_participant,
-                    (stream.clone(), name.clone()),
-                    (conn, user_id.clone()),
+                    key(stream, name),
+                    (conn, user_id.to_string()),
                 ),
             }
         }
@@ -398,11 +404,9 @@ fn push_all(reg: &Registry, conns: &HashMap<ConnId, u32>, frame: &Utf8Bytes) {
 
 fn remove_route(reg: &mut Registry, conn: ConnId, route: &Route) {
     match route {
-        Route::Event { stream, name } => {
-            drop_one(&mut reg.by_event, &(stream.clone(), name.clone()), conn)
-        }
+        Route::Event { stream, name } => drop_one(&mut reg.by_event, &key(stream, name), conn),
         Route::Member { stream, user_id } => {
-            drop_one(&mut reg.by_member, &(stream.clone(), user_id.clone()), conn)
+            drop_one(&mut reg.by_member, &key(stream, user_id), conn)
         }
         Route::Participant {
             stream,
@@ -410,8 +414,8 @@ fn remove_route(reg: &mut Registry, conn: ConnId, route: &Route) {
             user_id,
         } => drop_one(
             &mut reg.by_participant,
-            &(stream.clone(), name.clone()),
-            (conn, user_id.clone()),
+            &key(stream, name),
+            (conn, user_id.to_string()),
         ),
     }
 }
