@@ -192,9 +192,7 @@ impl Hub {
     pub fn add(&self, conn: ConnId, route: &Route) {
         if let Ok(mut reg) = self.registry.write() {
             match route {
-                Route::Event { stream, name } => {
-                    bump(&mut reg.by_event, key(stream, name), conn)
-                }
+                Route::Event { stream, name } => bump(&mut reg.by_event, key(stream, name), conn),
                 Route::Member { stream, user_id } => {
                     bump(&mut reg.by_member, key(stream, user_id), conn)
                 }
@@ -425,7 +423,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-#[tokio::test]
+    #[tokio::test]
     async fn routes_events_to_subscribers_once() {
         let hub = Hub::new();
         let a = Outbox::new(8);
@@ -433,7 +431,7 @@ mod tests {
         let ca = hub.connect(a.clone());
         let cb = hub.connect(b.clone());
         let room = Route::Participant {
-            stream: "stream-room-messages".into(),
+            stream: "stream-room-messages",
             name: "r1".into(),
             user_id: "u1".into(),
         };
@@ -441,14 +439,14 @@ mod tests {
         hub.add(
             ca,
             &Route::Member {
-                stream: "stream-room-messages".into(),
+                stream: "stream-room-messages",
                 user_id: "u1".into(),
             },
         );
         hub.add(
             cb,
             &Route::Member {
-                stream: "stream-room-messages".into(),
+                stream: "stream-room-messages",
                 user_id: "u2".into(),
             },
         );
@@ -458,15 +456,13 @@ mod tests {
             false,
         );
         hub.deliver(&event);
-        let got: serde_json::Value =
-            serde_json::from_str(a.next().await.as_str()).unwrap();
+        let got: serde_json::Value = serde_json::from_str(a.next().await.as_str()).unwrap();
         assert_eq!(got["fields"]["eventName"], "r1");
         assert!(
             a.try_next().is_none(),
             "the room subscriber hears the message once"
         );
-        let got: serde_json::Value =
-            serde_json::from_str(b.next().await.as_str()).unwrap();
+        let got: serde_json::Value = serde_json::from_str(b.next().await.as_str()).unwrap();
         assert_eq!(got["fields"]["eventName"], MY_MESSAGES);
         assert_eq!(got["fields"]["args"][1]["roomParticipant"], true);
 
@@ -483,7 +479,7 @@ mod tests {
         hub.add(
             conn,
             &Route::Participant {
-                stream: "stream-room-messages".into(),
+                stream: "stream-room-messages",
                 name: "r1".into(),
                 user_id: "outsider".into(),
             },
@@ -518,7 +514,7 @@ mod tests {
         hub.add(
             conn,
             &Route::Event {
-                stream: "s".into(),
+                stream: "s",
                 name: "e".into(),
             },
         );
