@@ -3,13 +3,13 @@
 //! gets a clone of the same bytes. A connection whose queue is full (a client that stopped
 //! reading) is told to close with 1013; it never delays anyone else.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use axum::extract::ws::Utf8Bytes;
 use ferrochat_bus::{Audience, Bus, Event};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 
 use super::frames;
 
@@ -21,24 +21,90 @@ const LATE_MS: i64 = 200;
 /// The stream event name that means "every room I am in" (`__my_messages__`).
 pub const MY_MESSAGES: &str = "__my_messages__";
 
-/// What the hub holds of a connection: its queue and how to ask it to close.
+/// What the hub holds of a connection: its queue of frames and how to ask it to close.
+///
+/// A deque under a lock rather than a tokio channel: a bounded channel allocates its
+/// state and a first block of 32 slots (about 1.5 KiB) for every connection up front,
+/// and keeps them while the connection idles. This allocates only while frames wait, and
+/// gives the memory back once they are sent (scenario 5: many idle connections).
 #[derive(Clone)]
-pub struct Outbox {
-    pub queue: mpsc::Sender<Utf8Bytes>,
+pub struct Outbox(Arc<OutboxShared>);
+
+struct OutboxShared {
+    frames: Mutex<VecDeque<Utf8Bytes>>,
+    /// Frames a connection may have queued before it counts as a slow consumer.
+    capacity: usize,
+    /// Woken when a frame is queued.
+    ready: Notify,
     /// Woken when the connection must close because it fell behind.
-    pub overflow: Arc<Notify>,
+    overflow: Notify,
 }
 
+/// A drained queue keeps at most this many slots; a burst's larger buffer is freed.
+const OUTBOX_KEEP: usize = 8;
+
 impl Outbox {
+    /// An empty queue for at most `capacity` frames.
+    pub fn new(capacity: usize) -> Self {
+        Self(Arc::new(OutboxShared {
+            frames: Mutex::new(VecDeque::new()),
+            capacity,
+            ready: Notify::new(),
+            overflow: Notify::new(),
+        }))
+    }
+
     /// Queues a frame; a full queue marks the connection for closing.
     pub fn push(&self, frame: Utf8Bytes) {
-        if let Err(mpsc::error::TrySendError::Full(_)) = self.queue.try_send(frame) {
-            self.overflow.notify_one();
+        let queued = match self.0.frames.lock() {
+            Ok(mut frames) if frames.len() < self.0.capacity => {
+                frames.push_back(frame);
+                true
+            }
+            Ok(_) => false,
+            // A panic while holding the lock: nothing sensible to queue to.
+            Err(_) => return,
+        };
+        if queued {
+            self.0.ready.notify_one();
+        } else {
+            self.0.overflow.notify_one();
         }
+    }
+
+    /// The next frame, once there is one. Cancel-safe: a frame is taken off the queue only
+    /// when it is returned, and the queue is looked at before every wait, so a wake-up lost
+    /// with a cancelled wait loses no frame.
+    pub async fn next(&self) -> Utf8Bytes {
+        loop {
+            if let Some(frame) = self.try_next() {
+                return frame;
+            }
+            self.0.ready.notified().await;
+        }
+    }
+
+    /// The next frame if one is queued.
+    pub fn try_next(&self) -> Option<Utf8Bytes> {
+        let mut frames = self.0.frames.lock().ok()?;
+        let frame = frames.pop_front();
+        if frames.is_empty() && frames.capacity() > OUTBOX_KEEP {
+            *frames = VecDeque::new();
+        }
+        frame
+    }
+
+    /// Resolves when the connection fell behind and must close.
+    pub async fn overflowed(&self) {
+        self.0.overflow.notified().await;
     }
 }
 
 type Key = (String, String);
+
+fn key(stream: &str, name: &str) -> Key {
+    (stream.to_owned(), name.to_owned())
+}
 
 #[derive(Default)]
 struct Registry {
@@ -74,23 +140,25 @@ pub struct Hub {
     next_id: AtomicU64,
 }
 
-/// A subscription as the hub files it.
+/// A subscription as the hub files it. Each connection keeps its routes for as long as it
+/// is subscribed, so they are compact: the stream is one of the known names (see
+/// [`streams`](super::streams)), the rest boxed strings without spare capacity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     Event {
-        stream: String,
-        name: String,
+        stream: &'static str,
+        name: Box<str>,
     },
     Member {
-        stream: String,
-        user_id: String,
+        stream: &'static str,
+        user_id: Box<str>,
     },
     /// Like `Event`, but delivered only while `user_id` is among the event's members
     /// (a private room: someone removed from it stops hearing it at once).
     Participant {
-        stream: String,
-        name: String,
-        user_id: String,
+        stream: &'static str,
+        name: Box<str>,
+        user_id: Box<str>,
     },
 }
 
@@ -124,11 +192,9 @@ impl Hub {
     pub fn add(&self, conn: ConnId, route: &Route) {
         if let Ok(mut reg) = self.registry.write() {
             match route {
-                Route::Event { stream, name } => {
-                    bump(&mut reg.by_event, (stream.clone(), name.clone()), conn)
-                }
+                Route::Event { stream, name } => bump(&mut reg.by_event, key(stream, name), conn),
                 Route::Member { stream, user_id } => {
-                    bump(&mut reg.by_member, (stream.clone(), user_id.clone()), conn)
+                    bump(&mut reg.by_member, key(stream, user_id), conn)
                 }
                 Route::Participant {
                     stream,
@@ -136,8 +202,8 @@ impl Hub {
                     user_id,
                 } => bump(
                     &mut reg.by_participant,
-                    (stream.clone(), name.clone()),
-                    (conn, user_id.clone()),
+                    key(stream, name),
+                    (conn, user_id.to_string()),
                 ),
             }
         }
@@ -336,11 +402,9 @@ fn push_all(reg: &Registry, conns: &HashMap<ConnId, u32>, frame: &Utf8Bytes) {
 
 fn remove_route(reg: &mut Registry, conn: ConnId, route: &Route) {
     match route {
-        Route::Event { stream, name } => {
-            drop_one(&mut reg.by_event, &(stream.clone(), name.clone()), conn)
-        }
+        Route::Event { stream, name } => drop_one(&mut reg.by_event, &key(stream, name), conn),
         Route::Member { stream, user_id } => {
-            drop_one(&mut reg.by_member, &(stream.clone(), user_id.clone()), conn)
+            drop_one(&mut reg.by_member, &key(stream, user_id), conn)
         }
         Route::Participant {
             stream,
@@ -348,8 +412,8 @@ fn remove_route(reg: &mut Registry, conn: ConnId, route: &Route) {
             user_id,
         } => drop_one(
             &mut reg.by_participant,
-            &(stream.clone(), name.clone()),
-            (conn, user_id.clone()),
+            &key(stream, name),
+            (conn, user_id.to_string()),
         ),
     }
 }
@@ -359,28 +423,15 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn outbox(capacity: usize) -> (Outbox, mpsc::Receiver<Utf8Bytes>, Arc<Notify>) {
-        let (queue, rx) = mpsc::channel(capacity);
-        let overflow = Arc::new(Notify::new());
-        (
-            Outbox {
-                queue,
-                overflow: overflow.clone(),
-            },
-            rx,
-            overflow,
-        )
-    }
-
     #[tokio::test]
     async fn routes_events_to_subscribers_once() {
         let hub = Hub::new();
-        let (a, mut rx_a, _) = outbox(8);
-        let (b, mut rx_b, _) = outbox(8);
-        let ca = hub.connect(a);
-        let cb = hub.connect(b);
+        let a = Outbox::new(8);
+        let b = Outbox::new(8);
+        let ca = hub.connect(a.clone());
+        let cb = hub.connect(b.clone());
         let room = Route::Participant {
-            stream: "stream-room-messages".into(),
+            stream: "stream-room-messages",
             name: "r1".into(),
             user_id: "u1".into(),
         };
@@ -388,14 +439,14 @@ mod tests {
         hub.add(
             ca,
             &Route::Member {
-                stream: "stream-room-messages".into(),
+                stream: "stream-room-messages",
                 user_id: "u1".into(),
             },
         );
         hub.add(
             cb,
             &Route::Member {
-                stream: "stream-room-messages".into(),
+                stream: "stream-room-messages",
                 user_id: "u2".into(),
             },
         );
@@ -405,32 +456,30 @@ mod tests {
             false,
         );
         hub.deliver(&event);
-        let got: serde_json::Value =
-            serde_json::from_str(rx_a.recv().await.unwrap().as_str()).unwrap();
+        let got: serde_json::Value = serde_json::from_str(a.next().await.as_str()).unwrap();
         assert_eq!(got["fields"]["eventName"], "r1");
         assert!(
-            rx_a.try_recv().is_err(),
+            a.try_next().is_none(),
             "the room subscriber hears the message once"
         );
-        let got: serde_json::Value =
-            serde_json::from_str(rx_b.recv().await.unwrap().as_str()).unwrap();
+        let got: serde_json::Value = serde_json::from_str(b.next().await.as_str()).unwrap();
         assert_eq!(got["fields"]["eventName"], MY_MESSAGES);
         assert_eq!(got["fields"]["args"][1]["roomParticipant"], true);
 
         hub.disconnect(ca, &[room]);
         hub.deliver(&event);
-        assert!(rx_a.try_recv().is_err());
+        assert!(a.try_next().is_none());
     }
 
     #[tokio::test]
     async fn room_events_reach_non_members_only_in_public_rooms() {
         let hub = Hub::new();
-        let (reader, mut rx, _) = outbox(8);
-        let conn = hub.connect(reader);
+        let reader = Outbox::new(8);
+        let conn = hub.connect(reader.clone());
         hub.add(
             conn,
             &Route::Participant {
-                stream: "stream-room-messages".into(),
+                stream: "stream-room-messages",
                 name: "r1".into(),
                 user_id: "outsider".into(),
             },
@@ -442,7 +491,7 @@ mod tests {
         );
         hub.deliver(&private);
         assert!(
-            rx.try_recv().is_err(),
+            reader.try_next().is_none(),
             "a non-member hears nothing of a private room"
         );
         let public = Event::new("stream-room-messages", "r1", json!([2])).to_members(
@@ -452,7 +501,7 @@ mod tests {
         );
         hub.deliver(&public);
         assert!(
-            rx.try_recv().is_ok(),
+            reader.try_next().is_some(),
             "anyone who may read a channel hears it"
         );
     }
@@ -460,16 +509,16 @@ mod tests {
     #[tokio::test]
     async fn a_full_queue_asks_the_connection_to_close() {
         let hub = Hub::new();
-        let (slow, _rx, overflow) = outbox(1);
-        let conn = hub.connect(slow);
+        let slow = Outbox::new(1);
+        let conn = hub.connect(slow.clone());
         hub.add(
             conn,
             &Route::Event {
-                stream: "s".into(),
+                stream: "s",
                 name: "e".into(),
             },
         );
-        let waiter = overflow.notified();
+        let waiter = slow.overflowed();
         hub.deliver(&Event::new("s", "e", json!([1])));
         hub.deliver(&Event::new("s", "e", json!([2])));
         tokio::time::timeout(std::time::Duration::from_secs(1), waiter)

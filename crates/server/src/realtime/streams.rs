@@ -29,6 +29,18 @@ fn need_user(user: Option<&User>) -> Result<&User> {
     user.ok_or_else(not_allowed)
 }
 
+/// The streams a client may subscribe to.
+const STREAMS: &[&str] = &[
+    ROOM_MESSAGES,
+    NOTIFY_ROOM,
+    NOTIFY_USER,
+    NOTIFY_LOGGED,
+    NOTIFY_ALL,
+    USER_PRESENCE,
+    ROLES,
+    NOTIFY_ROOM_USERS,
+];
+
 /// Checks that `user` may listen to `event` on `stream` and says how to file it.
 pub async fn authorize(
     state: &AppState,
@@ -36,17 +48,22 @@ pub async fn authorize(
     stream: &str,
     event: &str,
 ) -> Result<Route> {
+    // The route names the stream by its constant, so that each subscription does not keep
+    // a copy of the name.
+    let Some(&stream) = STREAMS.iter().find(|known| **known == stream) else {
+        return Err(not_allowed());
+    };
     let route = Route::Event {
-        stream: stream.to_owned(),
-        name: event.to_owned(),
+        stream,
+        name: event.into(),
     };
     match stream {
         ROOM_MESSAGES => {
             let user = need_user(user)?;
             if event == MY_MESSAGES {
                 return Ok(Route::Member {
-                    stream: stream.to_owned(),
-                    user_id: user.id.clone(),
+                    stream,
+                    user_id: user.id.as_str().into(),
                 });
             }
             rooms::readable_room(state, event, user)
@@ -56,9 +73,9 @@ pub async fn authorize(
             // sent: someone removed from a private room, or a channel made private, stops
             // reaching non-members at once.
             Ok(Route::Participant {
-                stream: stream.to_owned(),
-                name: event.to_owned(),
-                user_id: user.id.clone(),
+                stream,
+                name: event.into(),
+                user_id: user.id.as_str().into(),
             })
         }
         NOTIFY_ROOM | NOTIFY_ROOM_USERS => {
