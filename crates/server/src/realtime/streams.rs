@@ -66,9 +66,12 @@ pub async fn authorize(
                     user_id: user.id.as_str().into(),
                 });
             }
-            rooms::readable_room(state, event, user)
-                .await?
-                .ok_or_else(not_allowed)?;
+            if !matches!(
+                rooms::room_with_read_access(state, event, user).await?,
+                Some((_, true))
+            ) {
+                return Err(not_allowed());
+            }
             // The hub checks each message against the room's members and type when it is
             // sent: someone removed from a private room, or a channel made private, stops
             // reaching non-members at once.
@@ -81,9 +84,12 @@ pub async fn authorize(
         NOTIFY_ROOM | NOTIFY_ROOM_USERS => {
             let user = need_user(user)?;
             let (rid, _) = event.split_once('/').ok_or_else(not_allowed)?;
-            rooms::readable_room(state, rid, user)
-                .await?
-                .ok_or_else(not_allowed)?;
+            if !matches!(
+                rooms::room_with_read_access(state, rid, user).await?,
+                Some((_, true))
+            ) {
+                return Err(not_allowed());
+            }
             Ok(route)
         }
         NOTIFY_USER => {

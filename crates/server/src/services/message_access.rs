@@ -29,13 +29,11 @@ pub async fn readable(state: &AppState, user: &User, msg_id: &str) -> Result<(Me
 
 /// A room `user` may read, by id (lists of pinned, starred, mentioned messages and threads).
 pub async fn readable_room(state: &AppState, user: &User, rid: &str) -> Result<Room> {
-    let room = state
-        .store
-        .room_by_id(rid)
-        .await?
-        .ok_or_else(|| Error::failure("error-invalid-room", "Invalid room"))?;
-    rooms::require_read(state, &room, user).await?;
-    Ok(room)
+    match rooms::room_with_read_access(state, rid, user).await? {
+        Some((room, true)) => Ok(room),
+        Some((_, false)) => Err(rooms::read_denied()),
+        None => Err(Error::failure("error-invalid-room", "Invalid room")),
+    }
 }
 
 /// What a change made through `Store::modify_message` came to.

@@ -96,17 +96,18 @@ pub async fn can_read(state: &AppState, room: &Room, user: &User) -> Result<bool
     Ok(is_member(state, room, user).await? || can_read_as_non_member(state, room, user).await?)
 }
 
-/// The room `rid` when `user` may read it, as [`can_read`] decides, with the room and the
-/// membership read together.
-pub async fn readable_room(state: &AppState, rid: &str, user: &User) -> Result<Option<Room>> {
+/// The room `rid` and whether `user` may read it, as [`can_read`] decides, with the room and
+/// the membership read together; `None` when there is no such room.
+pub async fn room_with_read_access(
+    state: &AppState,
+    rid: &str,
+    user: &User,
+) -> Result<Option<(Room, bool)>> {
     let Some((room, member)) = state.store.room_with_membership(rid, &user.id).await? else {
         return Ok(None);
     };
-    if member || can_read_as_non_member(state, &room, user).await? {
-        Ok(Some(room))
-    } else {
-        Ok(None)
-    }
+    let readable = member || can_read_as_non_member(state, &room, user).await?;
+    Ok(Some((room, readable)))
 }
 
 async fn can_read_as_non_member(state: &AppState, room: &Room, user: &User) -> Result<bool> {
@@ -128,8 +129,13 @@ pub async fn require_read(state: &AppState, room: &Room, user: &User) -> Result<
     if can_read(state, room, user).await? {
         Ok(())
     } else {
-        Err(Error::failure("error-not-allowed", "Not allowed"))
+        Err(read_denied())
     }
+}
+
+/// The error of a room the caller may not read.
+pub fn read_denied() -> Error {
+    Error::failure("error-not-allowed", "Not allowed")
 }
 
 pub fn channel_name_rule(state: &AppState) -> NameRule {
