@@ -17,8 +17,6 @@
 //! statement. Thread replies and messages in discussions take a few more, to read and
 //! rewrite the messages they count in.
 
-use std::collections::HashSet;
-
 use ferrochat_model::Message;
 use tokio::sync::{mpsc, oneshot};
 
@@ -119,7 +117,8 @@ impl Store {
     /// Each message's own outcome, or an error that lost the whole transaction.
     async fn write_all(&self, jobs: &[Job]) -> Result<Vec<Result<()>>> {
         let mut tx = self.write.begin().await?;
-        let trashed = Self::trashed_ids(&mut tx, jobs).await?;
+        let ids: Vec<&str> = jobs.iter().map(|job| job.message.id.as_str()).collect();
+        let trashed = Self::trashed_message_ids(&mut tx, &ids).await?;
         let mut outcomes = Vec::with_capacity(jobs.len());
         for job in jobs {
             if trashed.contains(job.message.id.as_str()) {
@@ -141,24 +140,6 @@ impl Store {
         Ok(outcomes)
     }
 
-    /// The ids among the batch's that deleted messages used (ids are never reused): one
-    /// read for the batch.
-    async fn trashed_ids(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        jobs: &[Job],
-    ) -> Result<HashSet<String>> {
-        let placeholders: Vec<String> = (1..=jobs.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT id FROM trash WHERE collection = 'messages' AND id IN ({})",
-            placeholders.join(", ")
-        );
-        let mut query = sqlx::query_scalar::<_, String>(&sql);
-        for job in jobs {
-            query = query.bind(job.message.id.as_str());
-        }
-        Ok(query.fetch_all(&mut **tx).await?.into_iter().collect())
-    }
-
     /// One message inside savepoint `post`, which is released on success and left for the
     /// caller to roll back on failure.
     async fn write_one(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>, job: &Job) -> Result<()> {
@@ -166,7 +147,7 @@ impl Store {
         let effects = Effects::of(message, delivery);
         // Thread replies and discussion messages then read and rewrite the messages they
         // count in (the same order as on PostgreSQL: the room before anything else).
-        let counts_more = message.tmid.is_some() || (delivery.in_discussion && message.t.is_none());
+        let counts_more = Self::counts_in_thread_or_discussion(message, delivery);
         let mut sql = String::with_capacity(1024);
         sql.push_str("SAVEPOINT post; ");
         sql.push_str(&insert_sql());

@@ -1,5 +1,7 @@
 //! Messages, and the room and membership counters that move with them.
 
+use std::collections::HashSet;
+
 use ferrochat_model::{Message, UserRef};
 use sqlx::any::AnyRow;
 
@@ -241,7 +243,10 @@ impl Store {
             return posts.insert(message, delivery).await;
         }
         let mut tx = self.write.begin().await?;
-        if self.message_id_trashed(&mut tx, &message.id).await? {
+        if !Self::trashed_message_ids(&mut tx, &[&message.id])
+            .await?
+            .is_empty()
+        {
             return Err(StoreError::Duplicate("messages_pkey".into()));
         }
         let sql = insert_sql();
@@ -286,18 +291,27 @@ impl Store {
         Ok(())
     }
 
-    /// Whether a message id belongs to a deleted message (ids are never reused).
-    async fn message_id_trashed(
-        &self,
+    /// The ids among `ids` that deleted messages used (ids are never reused): one read
+    /// however many.
+    pub(crate) async fn trashed_message_ids(
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        id: &str,
-    ) -> Result<bool> {
-        let seen: Option<AnyRow> =
-            sqlx::query("SELECT id FROM trash WHERE collection = 'messages' AND id = $1")
-                .bind(id)
-                .fetch_optional(&mut **tx)
-                .await?;
-        Ok(seen.is_some())
+        ids: &[&str],
+    ) -> Result<HashSet<String>> {
+        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT id FROM trash WHERE collection = 'messages' AND id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_scalar::<_, String>(&sql);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        Ok(query.fetch_all(&mut **tx).await?.into_iter().collect())
+    }
+
+    /// Whether [`Self::count_in_thread_and_discussion`] has anything to do for the message.
+    pub(crate) fn counts_in_thread_or_discussion(message: &Message, delivery: &Delivery) -> bool {
+        message.tmid.is_some() || (delivery.in_discussion && message.t.is_none())
     }
 
     /// The effects of a new message that need reading other rows first: the thread it
